@@ -1,0 +1,49 @@
+# obol: the two commands a user needs, and a few more. Each target installs what is
+# missing (scripts/deps.sh), configures with CMake presets and builds.
+#   make run       the main job
+#   make test      every test: ctest in the default build and in the ASan+UBSan build,
+#                  and the Cortex-M3 card image
+#   make bench     every benchmark, one `BENCH name value unit` line per figure
+#   make firmware  the Cortex-M3 card image build-arm/obol-card.elf
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+
+.PHONY: all deps build build-asan run test test-default test-asan bench firmware format clean
+
+all: build
+
+deps:
+	@scripts/deps.sh build test bench firmware
+
+build: deps
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default -j $(JOBS)
+
+build-asan: deps
+	@cmake --preset asan >/dev/null
+	@cmake --build --preset asan -j $(JOBS)
+
+run: build
+	@./build/bin/obol demo
+
+test: test-default test-asan firmware
+
+test-default: build
+	@echo "== ctest (default build)"
+	@ctest --preset default -j $(JOBS)
+
+test-asan: build-asan
+	@echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer build)"
+	@ctest --preset asan -j $(JOBS)
+
+bench: build
+	@bench/run.sh build
+
+firmware: deps
+	@cmake --preset arm >/dev/null
+	@cmake --build --preset arm -j $(JOBS)
+
+format:
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build build-asan build-arm

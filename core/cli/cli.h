@@ -1,0 +1,18 @@
+/*
+ * The obol command-line tool: shared declarations of its subcommands.
+ * Each subcommand lives in its own cmd_*.c file, takes the arguments after its own
+ * name (argv[0] is the subcommand name) and returns the process exit code:
+ * 0 success, 1 a check or run failed, 2 a usage error (bad option, missing file).
+ */
+#ifndef OBOL_CLI_H
+#define OBOL_CLI_H
+
+#include <stdio.h>
+
+int obol_cmd_demo(int argc, char **argv);
+int obol_cmd_card(int argc, char **argv);
+
+/* Prints "obol: MSG" to stderr (one line) and returns 2, for usage errors. */
+int obol_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

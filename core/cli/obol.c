@@ -1,0 +1,72 @@
+/*
+ * The `obol` command-line tool: dispatches to a subcommand.
+ *
+ *   obol [--version | --help] COMMAND [OPTIONS] [ARGS]
+ *
+ * Exit codes, for every subcommand: 0 success, 1 the job ran and something failed,
+ * 2 bad usage (unknown option, missing file) with a one-line message on stderr.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"demo", obol_cmd_demo, "run the kernel's demonstration model (a gate bank at peak)"},
+    {"card", obol_cmd_card, "work with a virtual card (exec an APDU script)"},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+int obol_usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("obol: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 2;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: obol [--version] [--help] COMMAND [OPTIONS] [ARGS]\n\n"
+                 "obol simulates multi-application financial IC cards, their terminals and\n"
+                 "their host platform, and checks them against the specifications.\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'obol COMMAND --help' describes a command.\n"
+                 "exit codes: 0 success, 1 a run or check failed, 2 bad usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *arg = argv[1];
+    if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0 || strcmp(arg, "help") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    if (strcmp(arg, "--version") == 0 || strcmp(arg, "-V") == 0) {
+        printf("obol %s\n", OBOL_VERSION);
+        return 0;
+    }
+    if (arg[0] == '-')
+        return obol_usage_error("unknown option '%s' (try 'obol --help')", arg);
+    for (size_t i = 0; i < NCOMMANDS; i++)
+        if (strcmp(arg, commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    return obol_usage_error("unknown command '%s' (try 'obol --help')", arg);
+}
