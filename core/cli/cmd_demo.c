@@ -36,12 +36,10 @@ static int parse_double(const char *s, double *out)
 
 int obol_cmd_demo(int argc, char **argv)
 {
-    static const struct option opts[] = {{"seed", required_argument, NULL, 's'},
-                                         {"gates", required_argument, NULL, 'g'},
-                                         {"peak", required_argument, NULL, 'p'},
-                                         {"tap-ms", required_argument, NULL, 't'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"seed", required_argument, NULL, 's'}, {"gates", required_argument, NULL, 'g'},
+        {"peak", required_argument, NULL, 'p'}, {"tap-ms", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
     sim_demo_params p;
     sim_demo_defaults(&p);
     opterr = 0;

@@ -129,8 +129,9 @@ int sim_demo_run(const sim_demo_params *p, sim_demo_result *res)
     sim_series_init(&res->queue);
 
     const double peak = p->peak_per_min / 60.0;
-    const sim_time at[] = {6 * SIM_HOUR,      7 * SIM_HOUR,  7 * SIM_HOUR + 30 * SIM_MIN,
-                           8 * SIM_HOUR + 30 * SIM_MIN, 9 * SIM_HOUR, 10 * SIM_HOUR};
+    const sim_time at[] = {
+        6 * SIM_HOUR, 7 * SIM_HOUR, 7 * SIM_HOUR + 30 * SIM_MIN, 8 * SIM_HOUR + 30 * SIM_MIN,
+        9 * SIM_HOUR, 10 * SIM_HOUR};
     const double rate[] = {0.2 * peak, 0.6 * peak, peak, 0.5 * peak, 0.25 * peak, 0.0};
     sim_rate_profile prof = {at, rate, sizeof(at) / sizeof(at[0])};
 

@@ -59,13 +59,19 @@ double sim_rng_uniform_range(sim_rng *r, double lo, double hi)
 
 uint64_t sim_rng_below(sim_rng *r, uint64_t n)
 {
-    /* Rejection of the short top range keeps every value equally likely. */
-    uint64_t limit = UINT64_MAX - UINT64_MAX % n;
-    uint64_t x;
-    do
-        x = sim_rng_u64(r);
-    while (x >= limit);
-    return x % n;
+    /* Lemire's multiply-and-shift (ACM TOMS 2019): the high word of x * n is uniform
+     * on [0, n) once the few low-word values that would bias it are rejected; the
+     * division that finds them runs only when a draw lands near the edge. */
+    unsigned __int128 m = (unsigned __int128)sim_rng_u64(r) * n;
+    uint64_t low = (uint64_t)m;
+    if (low < n) {
+        uint64_t threshold = -n % n;
+        while (low < threshold) {
+            m = (unsigned __int128)sim_rng_u64(r) * n;
+            low = (uint64_t)m;
+        }
+    }
+    return (uint64_t)(m >> 64);
 }
 
 double sim_rng_exponential(sim_rng *r, double rate)

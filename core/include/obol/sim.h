@@ -16,21 +16,21 @@
 
 typedef int64_t sim_time;
 
-#define SIM_NS   ((sim_time)1)
-#define SIM_US   ((sim_time)1000)
-#define SIM_MS   ((sim_time)1000000)
-#define SIM_S    ((sim_time)1000000000)
-#define SIM_MIN  (60 * SIM_S)
-#define SIM_HOUR (3600 * SIM_S)
+#define SIM_NS    ((sim_time)1)
+#define SIM_US    ((sim_time)1000)
+#define SIM_MS    ((sim_time)1000000)
+#define SIM_S     ((sim_time)1000000000)
+#define SIM_MIN   (60 * SIM_S)
+#define SIM_HOUR  (3600 * SIM_S)
 #define SIM_NEVER INT64_MAX
 
 enum {
     SIM_OK = 0,
-    SIM_ERR_NOMEM = -1,   /* an allocation failed */
-    SIM_ERR_INVAL = -2,   /* an argument is out of range */
-    SIM_ERR_PAST = -3,    /* the event would fire before the current time */
-    SIM_ERR_NOENT = -4,   /* the event id names no pending event */
-    SIM_ERR_RANGE = -5,   /* a value does not fit (histogram range, profile) */
+    SIM_ERR_NOMEM = -1, /* an allocation failed */
+    SIM_ERR_INVAL = -2, /* an argument is out of range */
+    SIM_ERR_PAST = -3,  /* the event would fire before the current time */
+    SIM_ERR_NOENT = -4, /* the event id names no pending event */
+    SIM_ERR_RANGE = -5, /* a value does not fit (histogram range, profile) */
 };
 
 /* Returns a static, human-readable name for a SIM_ERR_* code. */

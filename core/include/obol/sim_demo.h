@@ -13,18 +13,18 @@
 
 typedef struct sim_demo_params {
     uint64_t seed;
-    int gates;             /* 1..64 */
-    double peak_per_min;   /* arrival rate at the peak, riders per minute */
-    double tap_median_ms;  /* median tap (service) time */
-    double tap_sigma;      /* lognormal shape of the tap time */
+    int gates;            /* 1..64 */
+    double peak_per_min;  /* arrival rate at the peak, riders per minute */
+    double tap_median_ms; /* median tap (service) time */
+    double tap_sigma;     /* lognormal shape of the tap time */
 } sim_demo_params;
 
 typedef struct sim_demo_result {
-    uint64_t riders;       /* riders who passed a gate */
-    uint64_t events;       /* events the kernel fired */
-    sim_time end;          /* virtual time when the last rider passed */
-    sim_hist wait;         /* queueing + tap time per rider, ns */
-    sim_series queue;      /* riders waiting in all queues, sampled each minute */
+    uint64_t riders;  /* riders who passed a gate */
+    uint64_t events;  /* events the kernel fired */
+    sim_time end;     /* virtual time when the last rider passed */
+    sim_hist wait;    /* queueing + tap time per rider, ns */
+    sim_series queue; /* riders waiting in all queues, sampled each minute */
     int max_queue;
 } sim_demo_result;
 

@@ -52,8 +52,8 @@ typedef struct sim_rate_profile {
 typedef struct sim_arrivals {
     sim_rate_profile p;
     sim_rng rng;
-    sim_time t;  /* time of the last arrival (or the profile's start) */
-    size_t seg;  /* segment containing t */
+    sim_time t; /* time of the last arrival (or the profile's start) */
+    size_t seg; /* segment containing t */
 } sim_arrivals;
 
 /* Checks the profile (n >= 1, increasing times, rates >= 0 and finite) and starts the
