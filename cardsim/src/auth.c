@@ -296,7 +296,7 @@ int cos__cmd_int_auth(cos_card *c, const cos_apdu *a, cos_resp *r)
         return rc;
     bs = k.alg == COS_ALG_DES ? 8u : 16u;
     /* The card enciphers the terminal's challenge (ECB); PBOC/FMCOS send 8 bytes. */
-    if (a->nc == 0 || a->nc % bs || a->nc > sizeof out || a->ne == 0)
+    if (a->nc == 0 || a->nc % bs || a->nc > sizeof out)
         return COS_SW_WRONG_LENGTH;
     rc = cos__key_value(c, &k, val, sizeof val);
     if (rc >= 0)

@@ -666,11 +666,13 @@ static int dispatch(cos_ctx *ctx, sess *s, const cos_apdu *a, cos_resp *r)
 
 /* ---- the applet interface ------------------------------------------------------------------ */
 
-/* install(): creates the state object from the TLV parameters (pboc.h). */
+/* install(): creates the state object from the TLV parameters (pboc.h), the CAPP
+ * cache and the transaction log. */
 static int pboc_install(cos_ctx *ctx, const uint8_t *params, size_t len)
 {
     uint8_t st[ST_SIZE];
     cos_obj o;
+    uint8_t nlog = PBOC_LOG_NREC;
     size_t i = 0;
     int rc;
 
@@ -714,6 +716,11 @@ static int pboc_install(cos_ctx *ctx, const uint8_t *params, size_t len)
                                          : (tag == PBOC_TAG_PIN_REF ? ST_PIN_REF : ST_CAPP_MAX)] =
                 v[0];
             break;
+        case PBOC_TAG_LOG_NREC:
+            if (l != 1 || v[0] > 254)
+                return COS_SW_WRONG_DATA;
+            nlog = v[0];
+            break;
         case PBOC_TAG_ED_BALANCE:
         case PBOC_TAG_EP_BALANCE:
             if (l != 4)
@@ -733,6 +740,14 @@ static int pboc_install(cos_ctx *ctx, const uint8_t *params, size_t len)
         return rc;
     if (st[ST_CAPP_MAX] != 0 && (rc = cos_obj_create(ctx, PBOC_OBJ_CAPP, st[ST_CAPP_MAX], &o)) < 0)
         return rc;
+    if (nlog != 0) {
+        /* The transaction log: readable by anyone with READ RECORD, written only by
+         * the purse (PBOC 2.0 part 1, transaction detail file). */
+        cos_ef_spec log = {PBOC_LOG_FID, PBOC_LOG_SFI, COS_EF_CYCLIC, COS_AC_ALWAYS, COS_AC_NEVER,
+                           0, PBOC_LOG_RECLEN, nlog, NULL, 0};
+        if ((rc = cos_ef_create(ctx, &log, NULL)) < 0)
+            return rc;
+    }
     return 0;
 }
 

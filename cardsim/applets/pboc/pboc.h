@@ -34,6 +34,7 @@ extern const cos_applet_class pboc_class;
 #define PBOC_TAG_EP_BALANCE 0x06u  /* 4 bytes: initial EP balance */
 #define PBOC_TAG_PIN_REF 0x07u     /* 1 byte: reference of the ED PIN (default 1) */
 #define PBOC_TAG_CAPP_MAX 0x08u    /* 1 byte: largest CAPP record cached (0: no CAPP) */
+#define PBOC_TAG_LOG_NREC 0x09u    /* 1 byte: records of the transaction log (default 10, 0 none) */
 
 #define PBOC_PURSE_ED 0x01u
 #define PBOC_PURSE_EP 0x02u
@@ -63,11 +64,14 @@ extern const cos_applet_class pboc_class;
 #define PBOC_TT_EP_PURCHASE 0x06u
 #define PBOC_TT_CAPP_PURCHASE 0x09u
 
-/* ---- files the personalization creates in the ADF ------------------------------------
- * The transaction log: a cyclic EF with SFI 0x18 and 23-byte records, counter (2)
- * overdraft limit (3) amount (4) type (1) terminal id (6) date (4) time (3); the seeds'
- * cards keep 10. Without it the purse works but logs nothing. CAPP records (UPDATE CAPP
- * DATA CACHE) go to a linear or cyclic record EF of the ADF named by its SFI in P2. */
+/* ---- files ---------------------------------------------------------------------------
+ * install() creates the transaction log: the cyclic EF 0018 with SFI 0x18 and 23-byte
+ * records, counter (2) overdraft limit (3) amount (4) type (1) terminal id (6) date (4)
+ * time (3), newest first; the seeds' cards keep 10 (PROTOCOLS.md). READ RECORD reads
+ * it through the card OS. The personalization adds the rest (EF 0015 public data...).
+ * CAPP records (UPDATE CAPP DATA CACHE) go to a linear or cyclic record EF of the ADF
+ * named by its SFI in P2, which the personalization creates. */
+#define PBOC_LOG_FID 0x0018u
 #define PBOC_LOG_SFI 0x18u
 #define PBOC_LOG_RECLEN 23u
 #define PBOC_LOG_NREC 10u

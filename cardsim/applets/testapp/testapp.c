@@ -202,7 +202,7 @@ static int process(cos_ctx *x, const cos_apdu *a, cos_resp *r)
         return rc < 0 ? fw_result(rc) : rc == 0 ? SW(COS_SW_OK) : rc;
     case 0x1C:
         return txn(x, a);
-    case 0x1E:
+    case 0x2E:
         return COS_ERR_APPLET;
     case 0x20:
         return credit(x, a, r);

@@ -15,7 +15,7 @@
  *   80 1A if 00 Lc aid    CALL interface IF of server AID: its answer, 6982 refused
  *   80 1C P1 id 01 v      TXN: P1 0 write v twice then commit, 1 abort, 2 return with
  *                         the transaction open, 3 return a fault (negative)
- *   80 1E 00 00           FAULT: return COS_ERR_APPLET (the OS answers 6F00)
+ *   80 2E 00 00           FAULT: return COS_ERR_APPLET (the OS answers 6F00)
  *   80 20 00 00 04 amt    CREDIT: balance (object C0, 4 bytes) += amt and a record
  *                         (balance, amt) appended to the cyclic EF SFI 1, atomically;
  *                         returns the new balance

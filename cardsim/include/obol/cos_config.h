@@ -37,9 +37,12 @@
 #define COS_SEC_SLOTS 4
 #endif
 
-/* Journal bytes reserved by cos_format() when the caller does not say. */
+/* Journal bytes reserved by cos_format() when the caller does not say. A transaction
+ * needs 6 bytes plus the old content of each location it overwrites (not of space
+ * it allocates), so 512 covers one short APDU's worth of data (255 bytes) twice, or
+ * an extended UPDATE BINARY of up to 504 bytes. */
 #ifndef COS_JOURNAL_DEFAULT
-#define COS_JOURNAL_DEFAULT 256
+#define COS_JOURNAL_DEFAULT 512
 #endif
 
 /* Ranges allocated inside one transaction whose previous content needs no undo. */

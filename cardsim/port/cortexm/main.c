@@ -50,13 +50,14 @@ int main(void)
     uint64_t now = 0; /* the image has no clock: commands count as time */
 
     uart_init();
+    cm_rng_init();
     cos_card_config cfg = {
         .hal = cm_hal(),
         .port = NULL,
         .nvm_size = cm_nvm_size(),
         .nvm_page = 64,
         .classes = obol_rom_classes,
-        .nclasses = OBOL_ROM_NCLASSES,
+        .nclasses = obol_rom_nclasses,
     };
     if (cos_card_attach(&card, &cfg) != 0)
         for (;;)
