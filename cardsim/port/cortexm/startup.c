@@ -13,13 +13,13 @@ void obol_reset(void);
 void obol_fault(void);
 
 __attribute__((section(".vectors"), used)) static const void *const vectors[16] = {
-    &__stack_top,      /* initial stack pointer */
-    obol_reset,        /* reset */
-    obol_fault,        /* NMI */
-    obol_fault,        /* hard fault */
-    obol_fault,        /* memory management fault */
-    obol_fault,        /* bus fault */
-    obol_fault,        /* usage fault */
+    &__stack_top, /* initial stack pointer */
+    obol_reset,   /* reset */
+    obol_fault,   /* NMI */
+    obol_fault,   /* hard fault */
+    obol_fault,   /* memory management fault */
+    obol_fault,   /* bus fault */
+    obol_fault,   /* usage fault */
 };
 
 void obol_fault(void)

@@ -3,10 +3,10 @@
  */
 #include "uart.h"
 
-#define UART0_BASE 0x40004000u
-#define UART_DATA (*(volatile uint32_t *)(UART0_BASE + 0x00))
-#define UART_STATE (*(volatile uint32_t *)(UART0_BASE + 0x04))
-#define UART_CTRL (*(volatile uint32_t *)(UART0_BASE + 0x08))
+#define UART0_BASE   0x40004000u
+#define UART_DATA    (*(volatile uint32_t *)(UART0_BASE + 0x00))
+#define UART_STATE   (*(volatile uint32_t *)(UART0_BASE + 0x04))
+#define UART_CTRL    (*(volatile uint32_t *)(UART0_BASE + 0x08))
 #define UART_BAUDDIV (*(volatile uint32_t *)(UART0_BASE + 0x10))
 
 #define STATE_TX_FULL 0x1u
