@@ -451,7 +451,9 @@ static int capp_update(cos_ctx *ctx, sess *s, const cos_apdu *a)
         return COS_SW_FILE_NOT_FOUND;
     if (ef.type != COS_EF_LINEAR && ef.type != COS_EF_CYCLIC)
         return COS_SW_INCOMPATIBLE_FILE;
-    if (a->p1 == 0 || a->p1 > ef.nrec)
+    /* The record must exist: CAPP records are created at personalization. */
+    if (a->p1 == 0 || a->p1 > ef.nrec ||
+        cos_ef_read_record(ctx, &ef, a->p1, NULL, 0) == COS_ERR_NOT_FOUND)
         return COS_SW_RECORD_NOT_FOUND;
     if (a->nc != ef.reclen || a->nc > s->cache.len)
         return COS_SW_WRONG_LENGTH;

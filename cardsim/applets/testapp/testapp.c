@@ -142,6 +142,11 @@ static int credit(cos_ctx *x, const cos_apdu *a, cos_resp *r)
 
     if (a->nc != 4)
         return SW(COS_SW_WRONG_LENGTH);
+    /* Balance (created at the first credit) and log change together or not at all:
+     * the PBOC pattern. The creation belongs inside the transaction too. */
+    rc = cos_txn_begin(x);
+    if (rc < 0)
+        return rc;
     rc = cos_obj_open(x, 0x00C0, &o);
     if (rc == COS_ERR_NOT_FOUND)
         rc = cos_obj_create(x, 0x00C0, 4, &o);
@@ -150,7 +155,7 @@ static int credit(cos_ctx *x, const cos_apdu *a, cos_resp *r)
     if (rc == 0)
         rc = cos_obj_read(x, &o, 0, bal, 4);
     if (rc < 0)
-        return rc;
+        return rc; /* the OS aborts the open transaction */
     v = ((uint32_t)bal[0] << 24 | (uint32_t)bal[1] << 16 | (uint32_t)bal[2] << 8 | bal[3]) +
         ((uint32_t)a->data[0] << 24 | (uint32_t)a->data[1] << 16 | (uint32_t)a->data[2] << 8 |
          a->data[3]);
@@ -160,10 +165,7 @@ static int credit(cos_ctx *x, const cos_apdu *a, cos_resp *r)
     bal[3] = (uint8_t)v;
     memcpy(rec, bal, 4);
     memcpy(rec + 4, a->data, 4);
-    /* Balance and log change together or not at all (the PBOC pattern). */
-    rc = cos_txn_begin(x);
-    if (rc == 0)
-        rc = cos_obj_write(x, &o, 0, bal, 4);
+    rc = cos_obj_write(x, &o, 0, bal, 4);
     if (rc == 0)
         rc = cos_ef_append_record(x, &log, rec, 8);
     if (rc == 0)

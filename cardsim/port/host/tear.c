@@ -75,8 +75,10 @@ static int torn(const cos_tear_spec *s, cos_tear_result *res, uint32_t k, uint32
     cos_host_restore_power(&r.host);
     rc = cos_power_on(&r.card, s->power_flags, 0, atr, sizeof atr, &n);
     if (rc < 0) {
-        snprintf(res->msg, sizeof res->msg, "cut at write %u%s%u: power on failed: %s", k,
-                 within ? " byte " : "", within ? bytes : 0u, cos_strerror(rc));
+        snprintf(res->msg, sizeof res->msg,
+                 "cut at write %u (after %u of its bytes%s): power "
+                 "on failed: %s",
+                 k, bytes, within ? "" : ", between writes", cos_strerror(rc));
         rc = 1;
         goto out;
     }
@@ -95,8 +97,9 @@ static int torn(const cos_tear_spec *s, cos_tear_result *res, uint32_t k, uint32
                 break;
         if (i == s->nextra) {
             snprintf(res->msg, sizeof res->msg,
-                     "cut at write %u%s%u of %u: state is neither before nor after", k,
-                     within ? " byte " : "", within ? bytes : 0u, res->writes);
+                     "cut at write %u of %u (after %u of its bytes): state is neither before "
+                     "nor after",
+                     k, res->writes, bytes);
             rc = 1;
             goto out;
         }
