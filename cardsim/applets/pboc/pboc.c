@@ -27,22 +27,22 @@
 #include "pboc.h"
 
 /* ---- persistent state layout ---------------------------------------------------------- */
-#define ST_PURSES 0u
+#define ST_PURSES    0u
 #define ST_MAC_LIMIT 1u
-#define ST_MAC_LEFT 2u
-#define ST_PIN_REF 3u
+#define ST_MAC_LEFT  2u
+#define ST_PIN_REF   3u
 #define ST_OVERDRAFT 4u
-#define ST_CAPP_MAX 7u
-#define ST_MAX_BAL 8u
-#define ST_ED 12u
-#define ST_EP 20u
-#define ST_PROOF 28u
-#define ST_SIZE 40u
+#define ST_CAPP_MAX  7u
+#define ST_MAX_BAL   8u
+#define ST_ED        12u
+#define ST_EP        20u
+#define ST_PROOF     28u
+#define ST_SIZE      40u
 /* Offsets inside one purse block. */
-#define PU_BAL 0u
-#define PU_ONLINE 4u
+#define PU_BAL     0u
+#define PU_ONLINE  4u
 #define PU_OFFLINE 6u
-#define PROOF_LEN 11u
+#define PROOF_LEN  11u
 
 /* Session steps. */
 enum { S_IDLE = 0, S_LOAD, S_PURCHASE, S_CAPP };
@@ -160,8 +160,7 @@ static int mac_failed(cos_ctx *ctx, sess *s, const uint8_t *st)
 
 /* PBOC MAC (PBOC 2.0 part 1, appendix: ISO/IEC 9797-1 algorithm 1, single DES under an
  * 8-byte key, zero ICV, 80 00.. padding), leftmost 4 bytes. */
-static int mac4(cos_ctx *ctx, const uint8_t key[8], const uint8_t *data, size_t len,
-                uint8_t out[4])
+static int mac4(cos_ctx *ctx, const uint8_t key[8], const uint8_t *data, size_t len, uint8_t out[4])
 {
     uint8_t m[16];
     int rc = cos_mac(ctx, COS_ALG_DES, key, 8, NULL, data, len, m);
@@ -172,8 +171,7 @@ static int mac4(cos_ctx *ctx, const uint8_t key[8], const uint8_t *data, size_t 
 }
 
 /* TAC = MAC(DTK left XOR DTK right, DATA) (PBOC 2.0 part 1, 12.2.x and 12.3.x). */
-static int tac_mac(cos_ctx *ctx, const cos_key *k, const uint8_t *data, size_t len,
-                   uint8_t out[4])
+static int tac_mac(cos_ctx *ctx, const cos_key *k, const uint8_t *data, size_t len, uint8_t out[4])
 {
     uint8_t dtk[COS_KEY_MAX], tk[8];
     int rc, i;
@@ -381,8 +379,7 @@ static int credit_load(cos_ctx *ctx, sess *s, uint8_t *st, const cos_apdu *a, co
 }
 
 /* ---- INITIALIZE FOR PURCHASE / CAPP PURCHASE (80 50 01|03 P2 0B), 12.3.2 ------------------ */
-static int init_purchase(cos_ctx *ctx, sess *s, const uint8_t *st, const cos_apdu *a,
-                         cos_resp *r)
+static int init_purchase(cos_ctx *ctx, sess *s, const uint8_t *st, const cos_apdu *a, cos_resp *r)
 {
     const uint8_t *d = a->data;
     const uint8_t *pu;
@@ -745,8 +742,16 @@ static int pboc_install(cos_ctx *ctx, const uint8_t *params, size_t len)
     if (nlog != 0) {
         /* The transaction log: readable by anyone with READ RECORD, written only by
          * the purse (PBOC 2.0 part 1, transaction detail file). */
-        cos_ef_spec log = {PBOC_LOG_FID, PBOC_LOG_SFI, COS_EF_CYCLIC, COS_AC_ALWAYS, COS_AC_NEVER,
-                           0, PBOC_LOG_RECLEN, nlog, NULL, 0};
+        cos_ef_spec log = {PBOC_LOG_FID,
+                           PBOC_LOG_SFI,
+                           COS_EF_CYCLIC,
+                           COS_AC_ALWAYS,
+                           COS_AC_NEVER,
+                           0,
+                           PBOC_LOG_RECLEN,
+                           nlog,
+                           NULL,
+                           0};
         if ((rc = cos_ef_create(ctx, &log, NULL)) < 0)
             return rc;
     }

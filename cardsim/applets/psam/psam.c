@@ -88,8 +88,7 @@ static int card_key(cos_ctx *ctx, uint8_t one, uint8_t two, uint8_t kver, const 
     return rc < 0 ? rc : 0;
 }
 
-static int mac4(cos_ctx *ctx, const uint8_t key[8], const uint8_t *data, size_t len,
-                uint8_t out[4])
+static int mac4(cos_ctx *ctx, const uint8_t key[8], const uint8_t *data, size_t len, uint8_t out[4])
 {
     uint8_t m[16];
     int rc = cos_mac(ctx, COS_ALG_DES, key, 8, NULL, data, len, m);
@@ -135,8 +134,8 @@ static int init_sam(cos_ctx *ctx, sess *s, const cos_apdu *a, cos_resp *r)
     /* SESPK = 3DES(DPK, card random || offline counter || rightmost 2 bytes of TTN). */
     memcpy(in, d, 6);
     memcpy(in + 6, ttnb + 2, 2);
-    rc = cos_cipher(ctx, COS_ALG_DES, dpk, 16, COS_CIPHER_ENCRYPT | COS_CIPHER_ECB, NULL, in,
-                    sespk, 8);
+    rc = cos_cipher(ctx, COS_ALG_DES, dpk, 16, COS_CIPHER_ENCRYPT | COS_CIPHER_ECB, NULL, in, sespk,
+                    8);
     if (rc < 0)
         goto out;
     /* MAC1 = MAC(SESPK, amount || type || terminal id || date || time). */

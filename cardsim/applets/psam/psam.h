@@ -32,9 +32,9 @@ extern const cos_applet_class psam_class;
  * DPK = Div(K1, card serial). Div(K, F) = 3DES(K, F) || 3DES(K, NOT F). */
 #define PSAM_KEY_PURCHASE1 0x80u /* purchase master key, one level */
 #define PSAM_KEY_PURCHASE2 0x81u /* purchase master key, two levels */
-#define PSAM_KEY_TAC1 0x82u      /* TAC master key, one level (VERIFY TAC) */
-#define PSAM_KEY_TAC2 0x83u      /* TAC master key, two levels */
-#define PSAM_KID 0x01u
+#define PSAM_KEY_TAC1      0x82u /* TAC master key, one level (VERIFY TAC) */
+#define PSAM_KEY_TAC2      0x83u /* TAC master key, two levels */
+#define PSAM_KID           0x01u
 
 /* Files the personalization creates in the ADF. */
 #define PSAM_TID_SFI 0x16u /* terminal id, transparent, 6 bytes */
