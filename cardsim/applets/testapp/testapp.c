@@ -85,8 +85,10 @@ static int peek(cos_ctx *x, const cos_apdu *a, cos_resp *r)
     if (a->nc != 2)
         return SW(COS_SW_WRONG_LENGTH);
     if (a->ins == 0x14) {
-        cos_obj o = {(cos_oid)(a->data[0] << 8 | a->data[1]), 4};
-        rc = cos_obj_read(x, &o, 0, buf, 4);
+        cos_obj o = {(cos_oid)(a->data[0] << 8 | a->data[1]), 1};
+        rc = cos_obj_read(x, &o, 0, buf, 1);
+        if (rc == 0)
+            return cos_resp_put(r, buf, 1) < 0 ? COS_ERR_BUFFER : SW(COS_SW_OK);
     } else {
         cos_ef e = {(cos_oid)(a->data[0] << 8 | a->data[1]), COS_EF_TRANSPARENT, 0, 0, 0, 16};
         rc = cos_ef_read(x, &e, 0, buf, 4);
@@ -180,7 +182,8 @@ static int process(cos_ctx *x, const cos_apdu *a, cos_resp *r)
     uint8_t aid[COS_AID_MAX];
     int rc;
 
-    if (a->cla != 0x80)
+    /* Proprietary class without secure messaging, on any channel (80-83). */
+    if ((a->cla & 0xFC) != 0x80)
         return COS_PROCESS_OS;
     switch (a->ins) {
     case 0x10:

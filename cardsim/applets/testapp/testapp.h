@@ -3,11 +3,11 @@
  * card OS (objects, files, transactions, keys, shareable interfaces, transient RAM)
  * and tries to break the firewall. Used by tests/cos; never part of a product card.
  *
- * Commands (CLA 80; any other CLA is handed to the OS with COS_PROCESS_OS):
+ * Commands (CLA 80-83; any other CLA is handed to the OS with COS_PROCESS_OS):
  *   80 10 hi lo Lc data   PUT: write data object hi||lo (created with Lc bytes)
  *                         inside a transaction; 6A80 if it exists with another size
  *   80 12 hi lo Le        GET: read data object hi||lo (6A88 absent)
- *   80 14 00 00 02 oid    PEEK: read 4 bytes of the data object with id OID (a
+ *   80 14 00 00 02 oid    PEEK: read 1 byte of the data object with id OID (a
  *                         handle forged from another instance's object): 6982 when
  *                         the firewall refuses, 9000 + data if it did not
  *   80 16 00 00 02 oid    PEEK EF: read 4 bytes of the transparent EF with id OID
