@@ -2,12 +2,12 @@
 # missing (scripts/deps.sh), configures with CMake presets and builds.
 #   make run       the main job
 #   make test      every test: ctest in the default build and in the ASan+UBSan build,
-#                  and the Cortex-M3 card image
+#                  the APDU fuzzer for a bounded time, and the Cortex-M3 card image
 #   make bench     every benchmark, one `BENCH name value unit` line per figure
 #   make firmware  the Cortex-M3 card image build-arm/obol-card.elf
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build build-asan run test test-default test-asan bench firmware format clean
+.PHONY: all deps build build-asan run test test-default test-asan test-fuzz bench firmware format clean
 
 all: build
 
@@ -25,7 +25,7 @@ build-asan: deps
 run: build
 	@./build/bin/obol demo
 
-test: test-default test-asan firmware
+test: test-default test-asan test-fuzz firmware
 
 test-default: build
 	@echo "== ctest (default build)"
@@ -34,6 +34,12 @@ test-default: build
 test-asan: build-asan
 	@echo "== ctest (AddressSanitizer + UndefinedBehaviorSanitizer build)"
 	@ctest --preset asan -j $(JOBS)
+
+test-fuzz: deps
+	@echo "== libFuzzer on the APDU dispatcher (ASan + UBSan, bounded time)"
+	@cmake --preset fuzz >/dev/null
+	@cmake --build --preset fuzz -j $(JOBS)
+	@ctest --preset fuzz
 
 bench: build
 	@bench/run.sh build
@@ -46,4 +52,4 @@ format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf build build-asan build-arm
+	rm -rf build build-asan build-arm build-fuzz
