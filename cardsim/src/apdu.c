@@ -1,6 +1,6 @@
 /*
  * obol card OS: command APDU parsing and encoding, response buffers.
- * ISO/IEC 7816-4:2020, 5.1: a command is CLA INS P1 P2 [Lc data] [Le]; short Lc/Le
+ * ISO/IEC 7816-4:2020, clause 5: a command is CLA INS P1 P2 [Lc data] [Le]; short Lc/Le
  * are one byte (Le 00 = 256), extended ones start with a 00 byte and have two
  * (Le 0000 = 65536); in case 4E, Le has two bytes after the data.
  */

@@ -12,9 +12,8 @@
  *   T0 78: TA, TB, TC present, FSCI 8 (FSC 256); TA 77: 212/424/848 kbit/s in both
  *   directions; TB 81: FWI 8 (77 ms), SFGI 1; TC 02: CID supported, NAD not.
  *
- * Historical bytes (ISO/IEC 7816-4:2020, 12.1.1), 14 bytes, category indicator 80
- * then COMPACT-TLV:
- *   31 C0        card service data: selection by full and by partial DF name, MF
+ * Historical bytes (ISO/IEC 7816-4:2020, clause 8, historical bytes), 14 bytes, category indicator
+ * 80 then COMPACT-TLV: 31 C0        card service data: selection by full and by partial DF name, MF
  *   73 F6 21 5B  card capabilities: selection by full/partial name, path, FID, SFI
  *                and record number; data unit 1 byte, proprietary write behaviour;
  *                extended Lc/Le, channels assigned by card and by terminal, 4 channels

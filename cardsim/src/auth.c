@@ -1,6 +1,6 @@
 /*
- * obol card OS: basic security handling commands (ISO/IEC 7816-4:2020, 11.6 group:
- * GET CHALLENGE, VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER, EXTERNAL and
+ * obol card OS: basic security handling commands (ISO/IEC 7816-4:2020, clause 11, basic security
+ * handling: GET CHALLENGE, VERIFY, CHANGE REFERENCE DATA, RESET RETRY COUNTER, EXTERNAL and
  * INTERNAL AUTHENTICATE).
  *
  * References in P2: bits 5-1 give the PIN or key number, 0 meaning "the PIN / key of

@@ -2,7 +2,7 @@
  * obol card OS: logical channels and applet selection.
  *
  * Each channel has its own current DF, EF and record, its own security status and
- * its own selected applet instance (ISO/IEC 7816-4:2020, 5.4.1 and 11.2.3 MANAGE
+ * its own selected applet instance (ISO/IEC 7816-4:2020, 5.4 for the class byte, 11.2 for MANAGE
  * CHANNEL), so two applications can be selected at once. The selected applet of a
  * channel is always the owner of its current DF (the nearest ADF above it): this
  * file is where selection changes call the applets' deselect() and select().

@@ -1,7 +1,7 @@
 /*
  * obol card OS: the APDU dispatcher.
  *
- * cos_transmit() parses the command, decodes CLA (ISO/IEC 7816-4:2020, 5.4.1: first
+ * cos_transmit() parses the command, decodes CLA (ISO/IEC 7816-4:2020, 5.4: first
  * interindustry 0X: channel 0-3 in b2-b1, SM in b4-b3, chaining b5; further
  * interindustry 40-7F: channels 4-19; proprietary 80-FE coded like the first
  * interindustry values, as PBOC's 80/84), routes it to the OS or to the applet

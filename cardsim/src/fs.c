@@ -3,7 +3,7 @@
  *
  * MF, DFs, ADFs (application DFs of applet instances) and EFs (transparent,
  * linear fixed, cyclic) are NVM objects whose parent is their DF (ISO/IEC
- * 7816-4:2020, 7.1). This file loads their descriptions, finds files by FID, SFI and
+ * 7816-4:2020, clause 7). This file loads their descriptions, finds files by FID, SFI and
  * DF name, finds the PINs and keys that access conditions refer to, reads and writes
  * EF data and records, and encodes FCI/FCP templates (7.4). Access conditions are
  * checked by the command handlers (fs_cmd.c), not here, because applets use these

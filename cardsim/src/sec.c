@@ -2,12 +2,12 @@
  * obol card OS: security status, access conditions and line protection.
  *
  * The security status of a channel is the set of PIN and key objects verified or
- * authenticated on it (ISO/IEC 7816-4:2020, clause 9: security status of the card,
+ * authenticated on it (ISO/IEC 7816-4:2020, security status of the card,
  * of an application, of a file). A verification stays valid while the current DF
  * is within the DF that holds the PIN or key; leaving that DF drops it.
  *
  * Line protection ("安全报文" in FMCOS/PBOC terms, CLA 04/84 = proprietary secure
- * messaging per ISO/IEC 7816-4:2020, 5.4.1): the command data ends with a 4-byte MAC
+ * messaging per ISO/IEC 7816-4:2020, 5.4): the command data ends with a 4-byte MAC
  * over CLA INS P1 P2 Lc || data (Lc counting the MAC), padded 80 00.., with the
  * initial value = the challenge of the immediately preceding GET CHALLENGE padded
  * with zeros to a block, under the file's MAC key (8 bytes: ISO/IEC 9797-1 MAC

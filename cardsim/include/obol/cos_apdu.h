@@ -4,7 +4,7 @@
  * This header depends on nothing else of the card OS so that the terminal kernel
  * (termsim) can use the same APDU parser, encoder and status word names.
  * Command-response pairs, cases 1-4, short and extended length fields: ISO/IEC
- * 7816-4:2020, clause 5.1 (syntax) and 5.6 (status bytes).
+ * 7816-4:2020, clause 5 (command-response pairs) and 5.6 (status bytes).
  */
 #ifndef OBOL_COS_APDU_H
 #define OBOL_COS_APDU_H
@@ -14,7 +14,7 @@
 
 #include "cos_err.h"
 
-/* ---- Status words (ISO/IEC 7816-4:2020, 5.6, tables 5 and 6) --------------------- */
+/* ---- Status words (ISO/IEC 7816-4:2020, 5.6) --------------------- */
 #define COS_SW_OK                   0x9000
 #define COS_SW_BYTES_AVAILABLE(n)   (0x6100 | ((n)&0xFF)) /* GET RESPONSE has n more */
 #define COS_SW_EOF                  0x6282                /* end of file/record before Ne bytes */
@@ -63,7 +63,7 @@ typedef struct cos_apdu {
 } cos_apdu;
 
 /* Parses LEN bytes of BUF as a command APDU (cases 1, 2S, 3S, 4S, 2E, 3E, 4E of
- * ISO/IEC 7816-4:2020, 5.1). Returns 0, or COS_ERR_APDU when the length fields are
+ * ISO/IEC 7816-4:2020, clause 5). Returns 0, or COS_ERR_APDU when the length fields are
  * inconsistent with LEN (the card answers that with 6700). A keeps pointing into BUF.
  * CHAN and SM are left 0; the card OS decodes them from CLA. */
 int cos_apdu_parse(cos_apdu *a, const uint8_t *buf, size_t len);

@@ -31,7 +31,7 @@ typedef struct cos_fault {
     uint16_t count; /* faults since attach (saturating) */
 } cos_fault;
 
-/* Per logical channel state (ISO/IEC 7816-4:2020, 5.4.1 and 11.2.3). */
+/* Per logical channel state (ISO/IEC 7816-4:2020, 5.4 and 11.2). */
 typedef struct cos__chan {
     uint8_t open;
     uint8_t rec;                 /* current record number, 0 none */

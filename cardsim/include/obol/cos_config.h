@@ -14,7 +14,7 @@
 #endif
 
 /* Logical channels including the basic channel 0. The first interindustry CLA codes
- * channels 0-3 (ISO/IEC 7816-4:2020, 5.4.1), so 4 is the natural maximum here;
+ * channels 0-3 (ISO/IEC 7816-4:2020, 5.4), so 4 is the natural maximum here;
  * channels 4-19 (further interindustry CLA) answer 6881. */
 #ifndef COS_CHANNELS
 #define COS_CHANNELS 4
