@@ -12,7 +12,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 all: build
 
 deps:
-	@scripts/deps.sh build test bench firmware
+	@scripts/deps.sh build test bench firmware interop
 
 build: deps
 	@cmake --preset default >/dev/null
