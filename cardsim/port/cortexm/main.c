@@ -8,6 +8,13 @@
  * off, 1 power on, 2 reset (no reply), 4 get ATR (reply: the framed ATR). Anything
  * longer is a command APDU, answered by the framed response APDU.
  *
+ * One control code of obol's own, unused by vpcd: 0x20 answers the cost of the last
+ * command as 4 bytes, big-endian: ticks of the CMSDK timer 0 (the board's 25 MHz
+ * system clock) spent in cos_transmit() or cos_power_on(). Run under QEMU with
+ * `-icount shift=0` (one instruction per virtual nanosecond) it gives the
+ * instructions a command takes, in units of 40: the measurement behind the chip
+ * profile's image-derived figures (docs/firmware.md).
+ *
  * The image holds the card OS, the ROM applet classes and the crypto; nothing else.
  */
 #include <stddef.h>
@@ -21,7 +28,20 @@
 
 #define CMD_MAX (COS_RESP_MAX + 7)
 
-enum { CTRL_OFF = 0, CTRL_ON = 1, CTRL_RESET = 2, CTRL_ATR = 4 };
+enum { CTRL_OFF = 0, CTRL_ON = 1, CTRL_RESET = 2, CTRL_ATR = 4, CTRL_COST = 0x20 };
+
+/* CMSDK APB timer 0 of the mps2-an385 (ARM DDI 0479): CTRL, VALUE (counts down),
+ * RELOAD. */
+#define TIMER0_CTRL   (*(volatile uint32_t *)0x40000000u)
+#define TIMER0_VALUE  (*(volatile uint32_t *)0x40000004u)
+#define TIMER0_RELOAD (*(volatile uint32_t *)0x40000008u)
+
+static void timer_start(void)
+{
+    TIMER0_RELOAD = 0xFFFFFFFFu;
+    TIMER0_VALUE = 0xFFFFFFFFu;
+    TIMER0_CTRL = 1u; /* enable, system clock, no interrupt */
+}
 
 static void send_frame(const uint8_t *buf, size_t len)
 {
@@ -51,6 +71,8 @@ int main(void)
 
     uart_init();
     cm_rng_init();
+    timer_start();
+    uint32_t cost = 0; /* timer ticks of the last command */
     cos_card_config cfg = {
         .hal = cm_hal(),
         .port = NULL,
@@ -76,6 +98,7 @@ int main(void)
         }
         uart_read(cmd, len);
         now++;
+        uint32_t t0 = TIMER0_VALUE;
         if (len == 1) {
             switch (cmd[0]) {
             case CTRL_OFF:
@@ -83,20 +106,30 @@ int main(void)
                 break;
             case CTRL_ON:
                 atrlen = power_on(&card, COS_IF_CONTACT, now, atr, sizeof(atr));
+                cost = t0 - TIMER0_VALUE;
                 break;
             case CTRL_RESET:
                 atrlen = power_on(&card, COS_IF_CONTACT | COS_RESET_WARM, now, atr, sizeof(atr));
+                cost = t0 - TIMER0_VALUE;
                 break;
             case CTRL_ATR:
                 send_frame(atr, atrlen);
                 break;
+            case CTRL_COST: {
+                const uint8_t b[4] = {(uint8_t)(cost >> 24), (uint8_t)(cost >> 16),
+                                      (uint8_t)(cost >> 8), (uint8_t)cost};
+                send_frame(b, 4);
+                break;
+            }
             default:
                 break;
             }
             continue;
         }
         size_t rsplen = 0;
-        if (cos_transmit(&card, now, cmd, len, rsp, sizeof(rsp), &rsplen) != 0) {
+        int trc = cos_transmit(&card, now, cmd, len, rsp, sizeof(rsp), &rsplen);
+        cost = t0 - TIMER0_VALUE;
+        if (trc != 0) {
             /* Not powered, or power lost: a real card stays mute; the bridge needs an
              * answer, so give the "no precise diagnosis" status word. */
             rsp[0] = 0x6F;
