@@ -234,9 +234,11 @@ int main(void)
     }
     qsort(rates, RUNS, sizeof rates[0], cmp_double);
     printf("BENCH pboc.purchases_per_sec %.0f purchases/s\n", rates[RUNS / 2]);
+    fflush(stdout);
     img = smallest_image(&psam, tid);
     fprintf(stderr, "bench_pboc: sizeof(cos_card) %zu + smallest purse image %u bytes\n",
             sizeof(cos_card), img);
+    fflush(stderr);
     printf("BENCH pboc.card_bytes %zu bytes\n", sizeof(cos_card) + img);
     for (i = 0; i < NCARDS; i++)
         cos_host_close(&cards[i].host);

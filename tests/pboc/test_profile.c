@@ -152,3 +152,36 @@ Test(profile, placeholders_and_serial_override)
     pt_expect_hex("terminal id", r, n, "112233445566");
     pt_close(&t);
 }
+
+/* An ED with an overdraft limit: INITIALIZE FOR PURCHASE reports it (PBOC 2.0 part 1:
+ * the ED balance includes the overdraft) and the log records it. */
+Test(profile, ed_overdraft_limit)
+{
+    char err[256];
+    uint8_t atr[64], rsp[300];
+    size_t n, rl;
+    static const char *const cmds[] = {
+        "00A40400 09 A00000000386980701 00",
+        "00 20 00 01 03 123456",
+        "80 50 01 02 0B 01 00000001 112233445566 0F",
+        "80 50 01 01 0B 01 00000001 112233445566 0F",
+    };
+    static const uint16_t sws[] = {0x9000, 0x9000, 0x6A86, 0x9000};
+
+    cr_assert_eq(apply_text("card serial=0000000000000001\n"
+                            "app class=pboc aid=A00000000386980701 purses=ed overdraft=500 "
+                            "ed_balance=1500\n"
+                            "pin ref=1 value=123456\n"
+                            "key usage=purchase value=11223344556677888877665544332211\n"
+                            "key usage=tac value=11223344556677888877665544332211\n",
+                            err, sizeof err),
+                 0, "%s", err);
+    cr_assert_eq(cos_power_on(&card, COS_IF_CONTACT, 0, atr, sizeof atr, &n), 0);
+    for (n = 0; n < 4; n++) {
+        uint8_t cmd[64];
+        size_t len = pt_unhex(cmds[n], cmd, sizeof cmd);
+        cr_assert_eq(cos_transmit(&card, 0, cmd, len, rsp, sizeof rsp, &rl), 0);
+        cr_assert_eq(cos_rsp_sw(rsp, rl), sws[n], "command %zu", n);
+    }
+    pt_expect_hex("ED INITIALIZE FOR PURCHASE", rsp, 11, "000005DC 0000 0001F4 01 00");
+}
