@@ -287,3 +287,16 @@ int cos_sm_verify(cos_ctx *x, const cos_apdu *cmd, cos_key *k)
     *k = f;
     return rc;
 }
+
+int cos_pin_verified(cos_ctx *x, uint8_t ref)
+{
+    cos__pin pin;
+    if (x->chan >= COS_CHANNELS || ref == 0 || ref > 31)
+        return 0;
+    int rc = cos__fs_find_pin(x->card, x->inst, ref, &pin);
+    if (rc == COS_ERR_NOT_FOUND)
+        return 0;
+    if (rc < 0)
+        return rc;
+    return cos__sec_has(x->card, x->chan, cos__off_oid(pin.o.off)) ? 1 : 0;
+}

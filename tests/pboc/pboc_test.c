@@ -25,26 +25,6 @@ const uint8_t pt_test_mtk01[16] = {0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x55, 0x5
 const uint8_t pt_purse_aid[9] = {0xA0, 0x00, 0x00, 0x00, 0x03, 0x86, 0x98, 0x07, 0x01};
 const uint8_t pt_psam_aid[10] = {0xF0, 0x6F, 0x62, 0x6F, 0x6C, 0x50, 0x53, 0x41, 0x4D, 0x01};
 
-/*
- * TEST SHIM. The ED purse asks the card OS whether its PIN is verified on the channel
- * through cos_pin_verified(), which the card OS does not offer yet (requested). Until
- * it does, this weak stand-in answers from the channel's security slots: the purse
- * card's only verifiable object is its PIN. A real definition in obol_cos overrides it.
- */
-__attribute__((weak)) int cos_pin_verified(cos_ctx *ctx, uint8_t ref);
-__attribute__((weak)) int cos_pin_verified(cos_ctx *ctx, uint8_t ref)
-{
-    int i;
-
-    (void)ref;
-    if (ctx->chan >= COS_CHANNELS)
-        return 0;
-    for (i = 0; i < COS_SEC_SLOTS; i++)
-        if (ctx->card->ch[ctx->chan].sec[i] != 0)
-            return 1;
-    return 0;
-}
-
 static int fixed_rng(void *port, uint8_t *buf, size_t len)
 {
     /* The fixed bytes sit right after the host port context in pt_card. */

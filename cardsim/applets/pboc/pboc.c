@@ -114,15 +114,10 @@ static void sess_end(sess *s)
 }
 
 /* The ED is PIN-protected (PBOC 2.0 part 1, 5.2: ED load, purchase and balance enquiry
- * need the cardholder's PIN). The card OS keeps the verification state; the purse asks
- * through cos_pin_verified(), an OS service requested from the card OS (see the
- * declaration below). Without it the ED refuses (fails closed). */
-int cos_pin_verified(cos_ctx *ctx, uint8_t ref) __attribute__((weak));
-
+ * need the cardholder's PIN). The card OS keeps the verification state (VERIFY on the
+ * channel); the purse asks it, and a fault counts as "not verified" (fails closed). */
 static int pin_ok(cos_ctx *ctx, const uint8_t *st)
 {
-    if (cos_pin_verified == NULL)
-        return 0;
     return cos_pin_verified(ctx, st[ST_PIN_REF]) == 1;
 }
 

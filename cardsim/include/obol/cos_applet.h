@@ -251,6 +251,15 @@ int cos_mac(cos_ctx *ctx, uint8_t alg, const uint8_t *key, size_t keylen, const 
  * 6700 (no room for a MAC), 6984 (no challenge), 6983 (key blocked), 6988 (wrong). */
 int cos_sm_verify(cos_ctx *ctx, const cos_apdu *cmd, cos_key *k);
 
+/* ---- cardholder verification ---------------------------------------------------------- */
+
+/* Whether PIN REF (1..31) has been verified on the calling channel, the PIN being
+ * resolved from the instance's ADF upwards as access conditions resolve it (the ADF's
+ * own PIN REF first, then its parents'). For applets whose commands need the
+ * cardholder (the PBOC ED purse). Returns 1 verified, 0 not verified (or no such
+ * PIN), or a negative fault. */
+int cos_pin_verified(cos_ctx *ctx, uint8_t ref);
+
 /* ---- shareable interfaces ---------------------------------------------------------------- */
 
 /* Server side: allow the instance with AID CLIENT to call interface IFACE (stored in
