@@ -8,10 +8,12 @@
 #include "obol/obol_rom.h"
 #include "pboc/pboc.h"
 #include "psam/psam.h"
+#include "gp/gp.h"
 
 const cos_applet_class *const obol_rom_classes[] = {
     &pboc_class,
     &psam_class,
+    &gp_class,
 };
 
 const uint16_t obol_rom_nclasses = sizeof obol_rom_classes / sizeof obol_rom_classes[0];

@@ -8,7 +8,7 @@
  * classes at the end of rom.c and give them the next free id of their range here.
  *
  *   id      name       what                                             status
- *   0x0001  gp         GlobalPlatform card manager (issuer security domain) reserved
+ *   0x0001  gp         GlobalPlatform card manager (ISD and SSDs)          cardsim/applets/gp
  *   0x0010  pboc       PBOC ED/EP purse with CAPP (JR/T 0025 part 1)      cardsim/applets/pboc
  *   0x0011  psam       terminal PSAM: purchase MAC1/MAC2, TAC check       cardsim/applets/psam
  *   0x0020  transit    transit (JT/T 978 style) application                reserved
