@@ -27,16 +27,19 @@
 #include "obol/cos_perso.h"
 #include "obol/cos_profile.h"
 #include "obol/obol_rom.h"
+#include "obol/trace.h"
 #include "script.h"
 
 #define DEFAULT_NVM_SIZE 32768u
 
 static void usage_card(FILE *out)
 {
-    fprintf(out, "usage: obol card exec [OPTIONS] SCRIPT|-\n\n"
+    fprintf(out, "usage: obol card exec [OPTIONS] SCRIPT|-\n"
+                 "       obol card serve --card SPEC [--card SPEC]... [OPTIONS]\n\n"
                  "Subcommands:\n"
-                 "  exec   run an APDU script against a virtual card\n\n"
-                 "'obol card exec --help' describes the options.\n");
+                 "  exec   run an APDU script against a virtual card\n"
+                 "  serve  present virtual cards to PC/SC applications through vpcd\n\n"
+                 "'obol card exec --help' and 'obol card serve --help' describe the options.\n");
 }
 
 static void usage_exec(FILE *out)
@@ -64,7 +67,9 @@ static void usage_exec(FILE *out)
             "                   default 0)\n"
             "  --contactless    power on through the contactless interface (ATS)\n"
             "  --echo           print each command ('> hex') before its response ('< hex')\n"
-            "  --atr            print the ATR at power on ('ATR hex')\n\n"
+            "  --atr            print the ATR at power on ('ATR hex')\n"
+            "  --trace FILE     write the power events and APDUs to FILE (obol trace format,\n"
+            "                   docs/traces.md; replay it with 'obol replay')\n\n"
             "Exit codes: 0 the script ran, 1 the card failed (a fault, no answer),\n"
             "2 bad usage or a malformed script (FILE:LINE: what was expected).\n",
             DEFAULT_NVM_SIZE);
@@ -117,6 +122,8 @@ typedef struct exec_opts {
     unsigned iface;
     int echo;
     int atr;
+    const char *trace;
+    trace_writer *tw; /* open when --trace was given */
 } exec_opts;
 
 /* Opens card C's NVM (file or memory) and personalizes it when it is new. Returns 0,
@@ -196,6 +203,8 @@ static int power_on(const exec_opts *o, exec_card *c, unsigned flags, int print)
             printf("%s ", c->name);
         print_hex("ATR ", atr, atrlen);
     }
+    if (o->tw != NULL) /* the trace's reader is the card's name */
+        trace_write(o->tw, c->name, (flags & COS_RESET_WARM) ? TRACE_RESET : TRACE_ON, atr, atrlen);
     return 0;
 }
 
@@ -274,6 +283,8 @@ static int run_script(exec_opts *o, script_reader *r)
             continue;
         case SCRIPT_POWER_OFF:
             cos_power_off(c->card);
+            if (o->tw != NULL)
+                trace_write(o->tw, c->name, TRACE_OFF, NULL, 0);
             continue;
         case SCRIPT_POWER_ON:
             rc = power_on(o, c, 0, 1);
@@ -295,6 +306,10 @@ static int run_script(exec_opts *o, script_reader *r)
         if (o->echo)
             printf("%s", o->ncards > 1 ? c->name : "");
         print_hex(o->echo ? "< " : "", rsp, rsplen);
+        if (o->tw != NULL) {
+            trace_write(o->tw, c->name, TRACE_CMD, step.apdu, step.len);
+            trace_write(o->tw, c->name, TRACE_RSP, rsp, rsplen);
+        }
         if (step.save[0] != '\0' && save_rsp(o, step.save, rsp, rsplen - 2) != 0) {
             fprintf(stderr, "obol: card exec: out of memory\n");
             return 1;
@@ -327,17 +342,13 @@ static int parse_card_spec(char *spec, exec_card *c)
 
 static int cmd_exec(int argc, char **argv)
 {
-    static const struct option opts[] = {{"profile", required_argument, NULL, 'p'},
-                                         {"image", required_argument, NULL, 'i'},
-                                         {"card", required_argument, NULL, 'C'},
-                                         {"nvm-size", required_argument, NULL, 'n'},
-                                         {"serial", required_argument, NULL, 'S'},
-                                         {"seed", required_argument, NULL, 's'},
-                                         {"contactless", no_argument, NULL, 'c'},
-                                         {"echo", no_argument, NULL, 'e'},
-                                         {"atr", no_argument, NULL, 'a'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"profile", required_argument, NULL, 'p'}, {"image", required_argument, NULL, 'i'},
+        {"card", required_argument, NULL, 'C'},    {"nvm-size", required_argument, NULL, 'n'},
+        {"serial", required_argument, NULL, 'S'},  {"seed", required_argument, NULL, 's'},
+        {"contactless", no_argument, NULL, 'c'},   {"echo", no_argument, NULL, 'e'},
+        {"atr", no_argument, NULL, 'a'},           {"trace", required_argument, NULL, 't'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
     static exec_opts o;
     memset(&o, 0, sizeof(o));
     o.nvm_size = DEFAULT_NVM_SIZE;
@@ -388,6 +399,9 @@ static int cmd_exec(int argc, char **argv)
         case 'a':
             o.atr = 1;
             break;
+        case 't':
+            o.trace = optarg;
+            break;
         case 'h':
             usage_exec(stdout);
             return 0;
@@ -418,10 +432,25 @@ static int cmd_exec(int argc, char **argv)
     int rc = 0;
     for (int i = 0; rc == 0 && i < o.ncards; i++)
         rc = open_card(&o, &o.cards[i], o.seed + (uint64_t)i);
+    trace_writer tw;
+    if (rc == 0 && o.trace != NULL) {
+        if (trace_writer_open(&tw, o.trace, "obol card exec", 0) != 0)
+            rc = obol_usage_error("card exec: cannot write the trace %s: %s", o.trace,
+                                  strerror(errno));
+        else
+            o.tw = &tw;
+    }
     if (rc == 0)
         rc = run_script(&o, &r);
-    for (int i = 0; i < o.ncards; i++)
+    for (int i = 0; i < o.ncards; i++) {
+        if (o.tw != NULL && o.cards[i].open && cos_is_powered(o.cards[i].card))
+            trace_write(o.tw, o.cards[i].name, TRACE_OFF, NULL, 0);
         close_card(&o.cards[i]);
+    }
+    if (o.tw != NULL && trace_writer_close(o.tw) != 0 && rc == 0) {
+        fprintf(stderr, "obol: card exec: writing the trace %s failed\n", o.trace);
+        rc = 1;
+    }
     for (size_t i = 0; i < o.nsaved; i++)
         free(o.saved[i].data);
     free(o.saved);
@@ -443,5 +472,7 @@ int obol_cmd_card(int argc, char **argv)
     }
     if (strcmp(argv[1], "exec") == 0)
         return cmd_exec(argc - 1, argv + 1);
+    if (strcmp(argv[1], "serve") == 0)
+        return obol_cmd_card_serve(argc - 1, argv + 1);
     return obol_usage_error("card: unknown subcommand '%s' (try 'obol card --help')", argv[1]);
 }
