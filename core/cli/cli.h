@@ -13,6 +13,8 @@ int obol_cmd_demo(int argc, char **argv);
 int obol_cmd_card(int argc, char **argv);
 /* `obol card serve` (cmd_serve.c), dispatched by obol_cmd_card(). */
 int obol_cmd_card_serve(int argc, char **argv);
+/* `obol replay` (cmd_replay.c). */
+int obol_cmd_replay(int argc, char **argv);
 
 /* Prints "obol: MSG" to stderr (one line) and returns 2, for usage errors. */
 int obol_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -20,7 +20,8 @@ typedef struct command {
 
 static const command commands[] = {
     {"demo", obol_cmd_demo, "run the kernel's demonstration model (a gate bank at peak)"},
-    {"card", obol_cmd_card, "work with a virtual card (exec an APDU script)"},
+    {"card", obol_cmd_card, "work with a virtual card (exec an APDU script, serve it to PC/SC)"},
+    {"replay", obol_cmd_replay, "replay an APDU trace against a card and report divergences"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -424,26 +424,42 @@ int trace__parse_obol(trace_log *t, const char *name, const char *text, size_t l
 
 /* ---- loading ------------------------------------------------------------------------ */
 
+/* Is the line (without its indentation and an optional "(tN)" thread mark) exactly a
+ * PC/SC function name, as pcsc-spy prints them? */
+static int spy_function_line(const char *s, size_t n)
+{
+    size_t i = skip_blanks(s, n, 0);
+    if (i + 2 < n && s[i] == '(' && s[i + 1] == 't') {
+        const char *close = memchr(s + i, ')', n - i);
+        if (close == NULL)
+            return 0;
+        i = skip_blanks(s, n, (size_t)(close - s) + 1);
+    }
+    static const char *const fns[] = {"SCardEstablishContext", "SCardConnect", "SCardTransmit",
+                                      "SCardListReaders"};
+    for (size_t k = 0; k < sizeof(fns) / sizeof(fns[0]); k++)
+        if (n - i == strlen(fns[k]) && memcmp(s + i, fns[k], n - i) == 0)
+            return 1;
+    return 0;
+}
+
 static trace_format detect(const char *text, size_t len)
 {
     trace__cursor c = {.text = text, .len = len};
     const char *s;
     size_t n;
-    int lines = 0;
-    while (trace__next_line(&c, &s, &n) && lines++ < 2000) {
-        size_t i = skip_blanks(s, n, 0);
+    int lines = 0, spy = 0;
+    while (trace__next_line(&c, &s, &n) && lines++ < 5000) {
         if (lines == 1 && trace__starts(s, n, "obol-trace"))
             return TRACE_FMT_OBOL;
-        if (trace__starts(s + i, n - i, "A>>") || trace__starts(s + i, n - i, "A<<"))
-            return TRACE_FMT_GPP;
-        /* pcsc-spy: function names on their own lines, then " i "/" o " argument lines;
-         * with --thread every line starts with a thread number. */
-        for (size_t j = i; j + 12 <= n; j++)
-            if (memcmp(s + j, "SCardTransmit", 12) == 0 || memcmp(s + j, "SCardConnect", 12) == 0 ||
-                memcmp(s + j, "SCardEstabli", 12) == 0)
-                return TRACE_FMT_PCSCSPY;
+        size_t i = skip_blanks(s, n, 0);
+        for (size_t j = i; j + 4 <= n && s[i] != '#'; j++)
+            if ((s[j] == 'A' || s[j] == 'B') &&
+                (memcmp(s + j + 1, ">> ", 3) == 0 || memcmp(s + j + 1, "<< ", 3) == 0))
+                return TRACE_FMT_GPP;
+        spy |= spy_function_line(s, n);
     }
-    return TRACE_FMT_AUTO;
+    return spy ? TRACE_FMT_PCSCSPY : TRACE_FMT_AUTO;
 }
 
 /* Every response answers the pending command of its reader; no command is left

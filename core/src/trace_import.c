@@ -514,6 +514,17 @@ static int gpp_line(gpp *g, const char *l, size_t n, uint32_t line)
     const char *end = l + n, *p;
     long a, b, got;
     size_t bad = 0;
+    const char *first = skip_sp(l, end);
+    if (first < end && *first == '#') {
+        /* apdu4j's comment lines: only "# Using \"READER\"" means something */
+        if ((p = find(l, n, "# Using \"")) != NULL) {
+            p += 9;
+            const char *q = memchr(p, '"', (size_t)(end - p));
+            if (q != NULL)
+                snprintf(g->reader, sizeof(g->reader), "%.*s", (int)(q - p), p);
+        }
+        return 0;
+    }
     if ((p = find(l, n, "SCardConnect(\"")) != NULL) {
         p += 14;
         const char *q = memchr(p, '"', (size_t)(end - p));
@@ -527,13 +538,6 @@ static int gpp_line(gpp *g, const char *l, size_t n, uint32_t line)
             (got = gpp_hex(comma + 1, (size_t)(end - comma - 1), g->buf, GPP_BUFCAP, &bad)) < 0)
             got = 0;
         return add(g->t, TRACE_ON, g->reader, g->t_us, g->buf, (size_t)got, line);
-    }
-    if ((p = find(l, n, "# Using \"")) != NULL) {
-        p += 9;
-        const char *q = memchr(p, '"', (size_t)(end - p));
-        if (q != NULL)
-            snprintf(g->reader, sizeof(g->reader), "%.*s", (int)(q - p), p);
-        return 0;
     }
     if (find(l, n, "SCardDisconnect(") != NULL)
         return add(g->t, TRACE_OFF, g->reader, g->t_us, NULL, 0, line);
