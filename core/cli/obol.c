@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cli_scenario.h"
 
 typedef struct command {
     const char *name;
@@ -22,6 +23,9 @@ static const command commands[] = {
     {"demo", obol_cmd_demo, "run the kernel's demonstration model (a gate bank at peak)"},
     {"card", obol_cmd_card, "work with a virtual card (exec an APDU script, serve it to PC/SC)"},
     {"replay", obol_cmd_replay, "replay an APDU trace against a card and report divergences"},
+    {"run", obol_cmd_run, "play scenarios and write the conformance report"},
+    {"validate", obol_cmd_validate, "check scenario files against the schema"},
+    {"list", obol_cmd_list, "list the scenario library"},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

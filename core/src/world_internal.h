@@ -1,0 +1,313 @@
+/*
+ * obol core: the world's internal structures, shared by its files (not public).
+ *
+ *   world.c         building the world from a scenario, running it, the progress hook
+ *   world_cards.c   the card population: NVM images made on first use, issuance and
+ *                   first load, attaching a cos_card while a card is in a field
+ *   world_term.c    terminals: PSAM, the purchase and transit flows over APDUs with
+ *                   the timing model, recovery of torn purchases, journal, blacklist
+ *   world_ota.c     the OTA campaign step a terminal runs after a purchase
+ *   world_host.c    the platform: links, batch upload, TAC verification, duplicate
+ *                   detection, ledger, blacklist distribution
+ *   world_riders.c  riders: arrivals, origin-destination, queues at the gates, lost
+ *                   cards, the timeline
+ *   world_attack.c  replay attacks on cards, terminals and the host
+ *   world_checks.c  metrics, checks and the report section with its charts
+ */
+#ifndef OBOL_WORLD_INTERNAL_H
+#define OBOL_WORLD_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "obol/cos.h"
+#include "obol/cos_host.h"
+#include "obol/scenario.h"
+#include "obol/sim.h"
+#include "obol/sim_metrics.h"
+#include "obol/sim_rng.h"
+#include "obol/sim_timing.h"
+#include "obol/sim_world.h"
+
+/* Random stream ids: one per entity kind, offset by the entity's index. */
+#define W_STREAM_ARRIVALS  1ull
+#define W_STREAM_RIDERS    2ull
+#define W_STREAM_CARDS     (1ull << 32)
+#define W_STREAM_TERMINALS (2ull << 32)
+#define W_STREAM_LINKS     (3ull << 32)
+#define W_STREAM_ATTACK    (4ull << 32)
+#define W_STREAM_LOST      (5ull << 32)
+
+/* ---- cards ----------------------------------------------------------------------------- */
+
+enum { W_CARD_OUTSIDE = 0, W_CARD_BUSY = 1, W_CARD_INSIDE = 2 };
+
+typedef struct w_card {
+    uint8_t *nvm;     /* NVM image, NULL until the card is first used */
+    uint32_t initial; /* balance after issuance, fen */
+    uint32_t last_balance;
+    uint8_t where;        /* W_CARD_* */
+    uint8_t lost;         /* reported lost: only the thief uses it */
+    uint8_t ota;          /* 0 not targeted, 1 targeted, 2 updated (TSM's view) */
+    uint8_t ota_installs; /* installs the card actually performed */
+    uint8_t torn;         /* a purchase was torn on this card */
+    uint8_t ota_seen;     /* tapped while the campaign ran */
+    uint8_t used;
+    uint16_t entry_station;
+    int64_t settled; /* host ledger: amounts settled, fen */
+    uint32_t spent;  /* terminal view: amounts approved, fen */
+} w_card;
+
+/* A card in a field: RAM state attached to the card's NVM image. */
+typedef struct w_live {
+    cos_host host;
+    cos_card card;
+    cos_hal hal; /* the host port's ops (with a fixed RNG under SIM_FAULT_CARD_FIXED_RNG) */
+    uint32_t idx;
+} w_live;
+
+/* ---- terminals ------------------------------------------------------------------------- */
+
+/* A journal record: what a terminal uploads and the host settles. */
+typedef struct w_rec {
+    uint32_t card;
+    uint16_t counter; /* the card's offline counter before the purchase */
+    uint8_t type;     /* 06 EP purchase, 09 composite */
+    uint32_t amount;
+    uint32_t ttn;
+    uint8_t date[4], time[3];
+    uint8_t tac[4];
+    uint8_t tid[6];  /* the terminal that made it */
+    sim_time made;   /* when the terminal committed it */
+    uint8_t offline; /* made while the host was unreachable */
+} w_rec;
+
+/* A purchase that went out and got no answer (the card left the field). */
+typedef struct w_pending {
+    int active;
+    uint32_t card;
+    uint16_t counter;
+    uint8_t type;
+    uint32_t amount, ttn;
+    uint8_t date[4], time[3];
+    uint8_t rnd[4];
+} w_pending;
+
+typedef struct w_term {
+    int group, station, index; /* index within the station */
+    uint8_t tid[6];
+    w_live psam;
+    uint8_t *psam_nvm;
+    sim_rng rng;
+    /* queue of riders (card indexes with their arrival time) */
+    uint32_t *q_card;
+    sim_time *q_time;
+    uint8_t *q_kind; /* tap kind per rider (W_TAP_*) */
+    uint32_t *q_arg; /* entry: the destination station; purchase: the amount */
+    size_t q_head, q_len, q_cap;
+    int busy;
+    /* the rider being served */
+    uint32_t sv_card, sv_arg;
+    uint8_t sv_kind, sv_tries;
+    int sv_result;
+    sim_time sv_joined, sv_start;
+    /* journal: records not yet acknowledged by the host */
+    w_rec *jr;
+    size_t jr_len, jr_cap, jr_sent; /* [0, jr_sent) are in flight */
+    int upload_inflight;
+    uint32_t batch_seq;
+    w_pending pend;
+    /* blacklist as the terminal holds it: the host's version number it has */
+    uint32_t bl_version;
+    /* counts */
+    uint32_t minute_count, minute_best;
+    sim_time minute_start;
+} w_term;
+
+/* ---- the world ------------------------------------------------------------------------- */
+
+/* One recorded legitimate exchange, for the replay attacker. */
+typedef struct w_capture {
+    int used;
+    uint32_t card;
+    int term;
+    uint8_t init_cmd[17];
+    uint8_t init_rsp[17]; /* data + SW of INITIALIZE */
+    uint8_t debit_cmd[21];
+    uint8_t debit_rsp[10]; /* TAC MAC2 SW */
+    uint8_t *nvm_before;   /* the card's image before the purchase (a clone) */
+    uint8_t issuer[8];     /* the card's issuer code (EF 0015) */
+    uint32_t amount;
+    uint8_t type;
+    w_rec rec;
+} w_capture;
+
+typedef struct w_lost {
+    const scn_event *ev;
+    uint32_t card;
+    sim_time reported;
+    sim_time blocked;    /* first refusal, SIM_NEVER until then */
+    uint32_t after_taps; /* accepted after the report */
+    uint64_t after_amount;
+    uint32_t taps;
+} w_lost;
+
+typedef struct world {
+    const scenario *sc;
+    const sim_world_opts *opts;
+    sim *s;
+    uint64_t seed;
+    int err;
+    char errmsg[512];
+    /* cards */
+    w_card *cards;
+    uint32_t ncards;
+    w_live live; /* the one card in a field at a time (the simulation is sequential) */
+    uint8_t key_mlk[16], key_mtk[16]; /* the issuer's TEST load and TAC master keys */
+    uint8_t key_index;                /* purchase key index terminals use (key rotation) */
+    int capture_on;                   /* the timeline has replay attacks: record taps */
+    /* terminals */
+    w_term *terms;
+    int nterms;
+    int *group_first; /* first terminal index of each group */
+    /* host */
+    uint32_t bl_version;  /* host blacklist version */
+    uint32_t *bl_serials; /* card indexes listed, in version order */
+    uint32_t bl_len;
+    uint64_t *dedup; /* open addressing set of (card << 16 | counter) + 1 */
+    size_t dedup_cap, dedup_len;
+    uint8_t (*dtk_cache)[16]; /* per card: its DTK once derived, flag in dtk_have */
+    uint8_t *dtk_have;
+    sim_rng link_rng;
+    /* riders */
+    sim_arrivals arrivals;
+    sim_rate_profile prof;
+    sim_time *prof_at;
+    double *prof_rate;
+    sim_rng rider_rng;
+    double *origin_w; /* per station of a line: cumulative origin weights */
+    int riders_in;    /* inside the network */
+    /* timeline state */
+    w_lost *lost;
+    size_t nlost;
+    int ota_active;
+    const scn_event *ota_ev;
+    sim_time ota_start;
+    /* attacker */
+    w_capture cap[64];
+    size_t ncap;
+    sim_rng atk_rng;
+    /* metrics */
+    sim_hist tap_ns;  /* card transaction time */
+    sim_hist wait_ns; /* queue + service */
+    sim_hist svc_ns;  /* time a rider occupies a gate */
+    sim_hist ota_ns;
+    sim_series queue_series, throughput_series, ota_series, backlog_series;
+    uint64_t taps, approved, offline_approved, declined, minute_taps;
+    uint64_t settled, bad_tac, dup_settled, dup_flagged, records_made;
+    uint64_t offline_made, offline_settled;
+    uint64_t torn, recovered, tear_inconsistent;
+    uint64_t ota_targeted, ota_updated, ota_torn, ota_twice, ota_corrupted, ota_tapped;
+    uint64_t replay_attempts, replay_accepted, replay_undetected;
+    uint64_t replay_kind_tries[3], replay_kind_accepted[3]; /* by scn_attack */
+    int max_queue;
+    uint64_t waiting;
+    uint64_t backlog, max_backlog;
+    /* trace excerpts for the report */
+    char trace_slowest[4096];
+    sim_time slowest;
+    char trace_cur[4096];
+    size_t trace_len;
+    char trace_replay[3][2048]; /* by scn_attack: the first accepted replay, else the first */
+    int replay_trace_accepted[3];
+    char trace_tear[2048];
+} world;
+
+/* world.c */
+void w_fail(world *w, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Link state between terminal group G's terminals and the host at time T: 1 up. */
+int w_link_up(const world *w, int group, sim_time t);
+/* A one-way delay over group G's link (latency + jitter), and whether it was lost. */
+sim_time w_link_delay(world *w, int group, int *lost);
+/* Local date and time (BCD) of virtual time T: the scenario day is 2026-11-23. */
+void w_datetime(sim_time t, uint8_t date[4], uint8_t tim[3]);
+
+/* world_cards.c */
+int w_cards_init(world *w);
+void w_cards_free(world *w);
+/* Attaches card IDX (creating and issuing it on first use) to w->live and powers it
+ * on over IFACE; the chip's power-on time in *ELAPSED. Returns 0 or a negative code
+ * (w->err set). */
+int w_card_enter(world *w, uint32_t idx, unsigned iface, sim_time now, sim_time *elapsed);
+void w_card_leave(world *w);
+/* Attaches a copy of a card image (a clone the attacker made) to w->live, powered on
+ * contactless. IMG is not modified. Returns 0 or a negative code. */
+int w_clone_enter(world *w, uint32_t idx, const uint8_t *img, uint8_t *scratch);
+/* The card's serial (serial base + index) as 8 BCD-free big-endian bytes. */
+void w_card_serial(const world *w, uint32_t idx, uint8_t out[8]);
+/* Reads the EP balance of card IDX (powering it in a private field). -1 on failure. */
+int64_t w_card_balance(world *w, uint32_t idx);
+/* Powers card IDX on and checks it works: purse selectable, GET BALANCE answers.
+ * Counts the new application's instances into *NAPP. Returns 0 when healthy. */
+int w_card_health(world *w, uint32_t idx, int *napp);
+/* The transit application added by OTA. */
+extern const uint8_t w_ota_aid[8];
+
+/* world_term.c */
+int w_terms_init(world *w);
+void w_terms_free(world *w);
+/* Runs one tap or purchase of card IDX at terminal T at NOW. KIND: W_TAP_ENTRY,
+ * W_TAP_EXIT (fares from the trip record), W_TAP_FLAT (a composite purchase of AMOUNT),
+ * W_TAP_PURCHASE (an EP purchase of AMOUNT). Stores the transaction time in *DUR and
+ * returns 1 approved, 0 declined, -2 the card left the field before a decision (the
+ * rider taps again; a pending purchase is resolved then). */
+enum { W_TAP_ENTRY = 1, W_TAP_EXIT = 2, W_TAP_FLAT = 3, W_TAP_PURCHASE = 4 };
+int w_term_tap(world *w, int t, uint32_t idx, int kind, uint32_t amount, sim_time now,
+               sim_time *dur);
+/* One APDU to terminal TI's PSAM (for the attacker's fake card flow); adds its time
+ * to *DUR. Returns the status word, 0 when the PSAM did not answer. */
+uint16_t w_psam_apdu(world *w, int ti, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t *rlen,
+                     sim_time *dur);
+int w_term_blacklisted(const world *w, const w_term *t, uint32_t idx);
+
+/* world_ota.c */
+/* After a purchase, with the card still in the field: the campaign's step. Adds the
+ * time it took to *DUR. */
+void w_ota_step(world *w, int t, uint32_t idx, sim_time now, sim_time *dur);
+
+/* world_host.c */
+int w_host_init(world *w);
+void w_host_free(world *w);
+/* Starts the periodic upload and blacklist pulls of every terminal. */
+int w_host_start(world *w);
+/* Settles REC at the host (TAC, duplicates, ledger). Returns 1 settled, 0 duplicate
+ * (flagged), -1 refused (bad TAC). */
+int w_host_ingest(world *w, const w_rec *rec, int replay);
+/* 1 when the host has settled (card CARD, offline counter COUNTER). */
+int w_host_has(const world *w, uint32_t card, uint16_t counter);
+/* Adds card IDX to the host's blacklist now. */
+void w_host_blacklist(world *w, uint32_t idx);
+/* Final flush check: records still not settled. */
+uint64_t w_host_unsettled(const world *w);
+
+/* world_riders.c */
+int w_riders_start(world *w);
+/* Starts the per-minute samplers (queue, throughput, OTA progress, upload backlog);
+ * SP must outlive the run. */
+int w_samplers_start(world *w, sim_sampler sp[4]);
+void w_riders_free(world *w);
+int w_timeline_start(world *w);
+
+/* world_attack.c */
+void w_attack_capture(world *w, const w_capture *c);
+int w_attack_start(world *w);
+
+/* world_checks.c */
+int w_report(world *w, const rpt_catalog *cat, rpt_report *report);
+
+/* Trace: appends a line to the current transaction's trace. */
+void w_trace(world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void w_trace_apdu(world *w, const char *who, const uint8_t *cmd, size_t clen, const uint8_t *rsp,
+                  size_t rlen, sim_time t);
+
+#endif /* OBOL_WORLD_INTERNAL_H */
