@@ -214,8 +214,14 @@ int host__scp02_unwrap(host_gp_session *s, const uint8_t *rsp, size_t rsp_len, u
 
     if (!(s->level & HOST_GP_LEVEL_RMAC))
         return host__copy_out(rsp, rsp_len, out, cap, out_len);
-    /* E.4.5: every response in an R-MAC session ends with an 8-byte R-MAC before the
-     * status word. */
+    /* An error status word (anything but 9000, 62xx, 63xx) comes without data, hence
+     * without R-MAC (ISO/IEC 7816-4 5.6; the card OS sends no data with it), as in
+     * SCP03: pass it through and leave the R-MAC chain where it was. */
+    if (!((rsp[rsp_len - 2] == 0x90 && rsp[rsp_len - 1] == 0x00) || rsp[rsp_len - 2] == 0x62 ||
+          rsp[rsp_len - 2] == 0x63))
+        return host__copy_out(rsp, rsp_len, out, cap, out_len);
+    /* E.4.5: every other response in an R-MAC session ends with an 8-byte R-MAC before
+     * the status word. */
     if (rsp_len < 10)
         return HOST_ERR_PROTO;
     rlen = rsp_len - 10;

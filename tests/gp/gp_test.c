@@ -305,7 +305,8 @@ static size_t put_tlv(uint8_t *out, uint16_t tag, const uint8_t *v, size_t n)
         out[i++] = 0x81;
     }
     out[i++] = (uint8_t)n;
-    memmove(out + i, v, n);
+    if (n)
+        memmove(out + i, v, n);
     return i + n;
 }
 

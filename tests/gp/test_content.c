@@ -259,7 +259,7 @@ Test(content, get_status_forms_and_continuation)
 Test(content, dap_verification)
 {
     gcard g;
-    uint8_t olf[512], dap[16], kcv[3], cmd[300], blk[40];
+    uint8_t olf[512], dap[16], kcv[3], cmd[300], blk[80];
     size_t n, m;
     const uint8_t sd_priv[3] = {0xC0, 0x40, 0x00}; /* SD, DAP Verification; AM */
     uint8_t c9[3] = {0x81, 0x01, 0x60};

@@ -46,7 +46,6 @@ static int for_install(gp_open *o, const uint8_t *d, size_t n, cos_resp *r)
     uint8_t *params = r->buf; /* the response area is free until the end */
     size_t plen = 0, fcilen = 0;
     cos_inst_spec spec;
-    cos_app_info app;
     gp_module m;
     gp_elf elf;
     unsigned slot = REG_ROM, mod = 0, idx;
@@ -67,11 +66,10 @@ static int for_install(gp_open *o, const uint8_t *d, size_t n, cos_resp *r)
     }
     if (!card_open_for_content(o))
         return COS_SW_CONDITIONS;
-    rc = cos_app_find(o->ctx->card, app_aid, app_len, &app);
-    if (rc == 0 || gp__elf_find(o, app_aid, app_len, &idx, &elf) == 0)
-        return COS_SW_WRONG_DATA; /* the AID is taken */
-    if (rc != COS_ERR_NOT_FOUND)
-        return rc;
+    /* The AID is taken by a load file (cos_inst_create() checks the instances). */
+    if (gp__elf_find(o, app_aid, app_len, &idx, &elf) == 0 ||
+        (app_len == sizeof gp_rom_elf_aid && memcmp(app_aid, gp_rom_elf_aid, app_len) == 0))
+        return COS_SW_WRONG_DATA;
     /* An SSD grants no more than it has, and creates no security domains. */
     if (!o->isd && (!priv_subset(privs, o->caller.priv) || (privs[0] & GP_PRIV1_SD)))
         return COS_SW_CONDITIONS;

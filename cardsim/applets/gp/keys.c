@@ -208,8 +208,10 @@ int gp__store_keys(gp_sd *sd, uint8_t p1, uint8_t p2, const uint8_t *data, size_
         return COS_SW_WRONG_LENGTH;
     kvn = data[0];
     /* 11.8.2.2: KVN 01-7F; FF is the initial key set, which PUT KEY only replaces. */
-    if (kvn == 0 || kvn > 0x7F || (p1 > 0x7F && p1 != GP_KVN_INITIAL))
+    if (p1 > 0x7F && p1 != GP_KVN_INITIAL)
         return COS_SW_WRONG_P1P2;
+    if (kvn == 0 || kvn > 0x7F)
+        return COS_SW_WRONG_DATA;
     sw = parse_blocks(sd, data + 1, len - 1, decrypt, kb, &n);
     if (sw != 0)
         goto out;

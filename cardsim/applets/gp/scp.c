@@ -33,7 +33,8 @@ int gp__seq_next(gp_sd *sd)
     uint32_t v = (uint32_t)s[0] << 16 | (uint32_t)s[1] << 8 | s[2];
     uint8_t b[3];
 
-    if (v >= 0xFFFFFFu)
+    /* SCP02 has 2 bytes of counter (E.4.1), SCP03 3 (Amendment D 6.2.2.1). */
+    if (v >= (sd->ram && sd->ram->scp == 2 ? 0xFFFFu : 0xFFFFFFu))
         return COS_ERR_RANGE;
     v++;
     b[0] = (uint8_t)(v >> 16);
@@ -131,6 +132,13 @@ int gp__cmd_ext_auth(gp_sd *sd, const cos_apdu *a)
         return sw;
     }
     rc = cos_key_succeeded(sd->ctx, &ks.enc);
+    /* The sequence counter moves once per session: here, after the tries are given
+     * back, unless SCP03's pseudo-random challenge moved it at INITIALIZE UPDATE. */
+    if (rc == 0 && (ram->scp == 2 || !(ram->i & 0x10))) {
+        rc = gp__seq_next(sd);
+        if (rc == COS_ERR_RANGE)
+            rc = 0; /* exhausted: this session is the last (INITIALIZE UPDATE refuses) */
+    }
     if (rc < 0) {
         gp__session_close(ram);
         return rc;

@@ -140,8 +140,6 @@ int gp__scp02_auth(gp_sd *sd, const gp_keyset *ks, const cos_apdu *a)
     if (!ok)
         return 0x6300; /* E.5.2.4: authentication of the host cryptogram failed */
     rc = next_icv(sd, mac);
-    if (rc == 0)
-        rc = gp__seq_next(sd);
     if (rc < 0)
         return rc;
     memset(ram->u.s02.ricv, 0, 8);

@@ -124,11 +124,6 @@ int gp__scp03_auth(gp_sd *sd, const gp_keyset *ks, const cos_apdu *a)
     ok &= cos_ct_equal(full, a->data + 8, 8);
     if (!ok)
         return 0x6300; /* 7.1.2.4: authentication of the host cryptogram failed */
-    if (!(ram->i & 0x10)) {
-        rc = gp__seq_next(sd); /* one step per session (the counter of GET DATA C1) */
-        if (rc < 0 && rc != COS_ERR_RANGE)
-            return rc;
-    }
     memcpy(ram->u.s03.chain, full, 16);
     memset(ram->u.s03.ctr, 0, 4);
     ram->level = a->p1;

@@ -276,6 +276,15 @@ int gp__sd_store(gp_sd *sd, uint8_t p1, const uint8_t *data, size_t len)
             cos_key k;
             if ((p1 & 0x60) != 0x60 || n < 1)
                 return COS_SW_CONDITIONS;
+            /* Forwarded by another SD (the issuer's), keys come only once: the
+             * activation set of an SD that has none. Once its owner has keys, its
+             * keys change only through its own channel (PUT KEY), so the issuer cannot
+             * slip a key set of its own into an operator's domain. */
+            if (!sd->ram) {
+                for (unsigned i = 0; i < GP_KVN_MAX; i++)
+                    if (sd->cfg[CFG_KVN + i])
+                        return COS_SW_CONDITIONS;
+            }
             int exists = cos_key_find(sd->ctx, COS_KEY_GP, 1, v[0], &k) == 0;
             uint8_t p2 = v[0] >= 0x70 && v[0] <= 0x7F ? 0x01 : 0x81;
             rc = gp__store_keys(sd, exists ? v[0] : 0, p2, v, n, 0, &kr);
