@@ -307,3 +307,35 @@ Test(content, dap_verification)
     cr_assert_eq(gt_load(&g, olf, n, elf2, 8, NULL, 0, 1, GT_TRANSIT_SD, 9, dap, 200), 0x9000);
     gt_close(&g);
 }
+
+/* A controlling authority's SD with Mandated DAP Verification: every load file on the
+ * card, whatever SD it goes to, needs its DAP. */
+Test(content, mandated_dap)
+{
+    gcard g;
+    uint8_t olf[512], dap[16], cmd[300], blk[80];
+    size_t n, m;
+    const uint8_t ca_priv[3] = {0xC1, 0x00, 0x00}; /* SD, DAP, Mandated DAP */
+    uint8_t c9[3] = {0x81, 0x01, 0x60};
+
+    gt_blank(&g, NULL);
+    open_isd(&g, 0x01);
+    cr_assert_eq(
+        gt_install(&g, gp_rom_elf_aid, 7, gp_sd_module_aid, 8, GT_SOCIAL_SD, 9, ca_priv, c9, 3, 1),
+        0x9000);
+    cr_assert_eq(gt_perso(&g, GT_SOCIAL_SD, 9), 0x9000);
+    n = gt_d8(0x30, GT_TEST_KEY, 1, blk);
+    cr_assert_eq(gt_store_enc(&g, 0x90, 0, blk, n), 0x9000);
+    host_gp_keys k = gt_keys(GT_TEST_KEY, 0x30);
+    cr_assert_eq(gt_open(&g, GT_SOCIAL_SD, 9, HOST_GP_SCP03, 0x60, &k, 0x01), 0x9000);
+    memset(dap, 0x73, 16); /* TEST DAP key */
+    cr_assert_eq(host_gp_put_key_cmd(&g.s, 0, 0x73, 1, dap, 1, 16, cmd, sizeof cmd, &m), 0);
+    cr_assert_eq(gt_sc(&g, cmd, m), 0x9000);
+    /* The issuer loads for itself: the authority's DAP is still required. */
+    open_isd(&g, 0x01);
+    n = transit_olf(olf);
+    cr_assert_eq(gt_load(&g, olf, n, ELF_AID, 8, NULL, 0, 1, NULL, 0, NULL, 200), 0x6985);
+    cr_assert_eq(gt_load(&g, olf, n, ELF_AID, 8, NULL, 0, 1, GT_SOCIAL_SD, 9, dap, 200), 0x9000);
+    cr_assert_eq(gt_install(&g, ELF_AID, 8, MOD_AID, 9, APP1, 9, NOPRIV, NULL, 0, 1), 0x9000);
+    gt_close(&g);
+}

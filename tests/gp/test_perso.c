@@ -65,6 +65,16 @@ static void personalize(int scp)
     cr_assert_eq(gt_store(&g, 0x90, 5, data, n), 0x6A86); /* out of sequence */
     cr_assert_eq(gt_sch(&g, "80CA004500"), 0x9000);
     cr_assert(gt_data_is(&g, "450A00010203040506070809"));
+    /* CPLC, the chip maker's data, while the card is OP_READY. */
+    data[0] = 0x9F;
+    data[1] = 0x7F;
+    data[2] = 42;
+    for (int b = 0; b < 42; b++)
+        data[3 + b] = (uint8_t)b;
+    cr_assert_eq(gt_store(&g, 0x90, 0, data, 45), 0x9000);
+    cr_assert_eq(gt_sch(&g, "80CA9F7F00"), 0x9000);
+    cr_assert_eq(g.rlen, 45);
+    cr_assert_arr_eq(g.rsp, data, 45);
     cr_assert_eq(gt_put_keyset(&g, 0xFF, 0x01, ISD_KEY), 0x9000);
     cr_assert_eq(gt_sch(&g, "80F08007"), 0x9000); /* INITIALIZED */
 

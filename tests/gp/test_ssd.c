@@ -263,3 +263,55 @@ Test(ssd, delete_with_related_content)
     cr_assert_eq(gt_select(&g, S_APP, 9), 0x9000);
     gt_close(&g);
 }
+
+/* INSTALL [for extradition]: the issuer hands one of its applications (and a load
+ * file) over to the transit operator, who then personalizes and manages them; the
+ * issuer keeps its authority to delete, not to personalize. */
+Test(ssd, extradition_to_an_operator)
+{
+    static const uint8_t I_ELF[8] = {0xF0, 0x6F, 0x62, 0x6F, 0x6C, 0x49, 0x45, 0x01};
+    static const uint8_t I_MOD[9] = {0xF0, 0x6F, 0x62, 0x6F, 0x6C, 0x49, 0x45, 0x01, 0x01};
+    static const uint8_t I_APP[9] = {0xF0, 0x6F, 0x62, 0x6F, 0x6C, 0x49, 0x41, 0x50, 0x01};
+    gt_module m = {I_MOD, 9, GT_APP_CLASS, 0, NULL, 0, NULL, 0, NULL, 0};
+    uint8_t olf[128], cmd[64], data[8];
+    host_gp_install ex = {0};
+    gcard g;
+    size_t n;
+
+    two_domains(&g);
+    open_isd(&g);
+    n = gt_olf(I_ELF, 8, 1, &m, 1, olf);
+    cr_assert_eq(gt_load(&g, olf, n, I_ELF, 8, NULL, 0, 1, NULL, 0, NULL, 128), 0x9000);
+    cr_assert_eq(gt_install(&g, I_ELF, 8, I_MOD, 9, I_APP, 9, NOPRIV, NULL, 0, 1), 0x9000);
+    ex.p1 = HOST_GP_INSTALL_EXTRADITION;
+    ex.sd_aid = GT_TRANSIT_SD;
+    ex.sd_aid_len = 9;
+    ex.app_aid = I_APP;
+    ex.app_aid_len = 9;
+    cr_assert_eq(host_gp_install_cmd(&ex, cmd, sizeof cmd, &n), 0);
+    cr_assert_eq(gt_sc(&g, cmd, n), 0x9000);
+    ex.app_aid = I_ELF;
+    ex.app_aid_len = 8;
+    cr_assert_eq(host_gp_install_cmd(&ex, cmd, sizeof cmd, &n), 0);
+    cr_assert_eq(gt_sc(&g, cmd, n), 0x9000);
+    /* GET STATUS names the new security domain. */
+    cr_assert_eq(gt_sch(&g, "80F24002 0B 4F09F06F626F6C49415001 00"), 0x9000);
+    cr_assert_arr_eq(g.rsp + g.rlen - 9, GT_TRANSIT_SD, 9);
+    cr_assert_eq(gt_perso(&g, I_APP, 9), 0x6985);
+    /* The operator personalizes it and installs more from the load file. */
+    open_sd(&g, GT_TRANSIT_SD, T_MGT, 0x31);
+    cr_assert_eq(gt_perso(&g, I_APP, 9), 0x9000);
+    n = gt_hex("DF0301AA", data);
+    cr_assert_eq(gt_store(&g, 0x80, 0, data, n), 0x9000);
+    uint8_t app2[9];
+    memcpy(app2, I_APP, 9);
+    app2[8] = 0x02;
+    cr_assert_eq(gt_install(&g, I_ELF, 8, I_MOD, 9, app2, 9, NOPRIV, NULL, 0, 1), 0x9000);
+    cr_assert_eq(gt_select(&g, I_APP, 9), 0x9000);
+    cr_assert_eq(gt_txh(&g, "80CA000200"), 0x9000);
+    cr_assert(gt_data_is(&g, "DF0301AA"));
+    /* The social operator still cannot touch it. */
+    open_sd(&g, GT_SOCIAL_SD, S_MGT, 0x31);
+    cr_assert_eq(gt_delete(&g, I_APP, 9, 0), 0x6985);
+    gt_close(&g);
+}

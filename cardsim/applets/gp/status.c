@@ -107,7 +107,7 @@ static int elf_entry(gp_open *o, unsigned idx, int modules, cos_resp *t, cos_oid
 
 int gp__cmd_get_status(gp_open *o, cos_resp *r)
 {
-    uint8_t tb[96], e[REG_SIZE];
+    uint8_t tb[160], e[REG_SIZE]; /* one entry: 4 modules of 16-byte AIDs fit */
     const uint8_t *pre;
     size_t pn;
     cos_app_info app;
