@@ -21,7 +21,7 @@ function part(file) {
     if (file ~ /libobol_crypto\.a/) return "crypto"
     if (file ~ /libobol_cos\.a/) return "os"
     if (file ~ /libgcc\.a/) return "libgcc"
-    if (file ~ /libobol_applets\.a\((gp|scp|scp0[23]|keys|mac|tlv|content|status|load|sd|install|cm)[a-z0-9_]*\.c\.obj\)/) return "gp"
+    if (file ~ /libobol_gp\.a/) return "gp"
     if (file ~ /libobol_applets\.a\(/) {
         f = file; sub(/.*\(/, "", f); sub(/\.c\.obj\)$/, "", f); sub(/_.*/, "", f)
         return "applet:" f
