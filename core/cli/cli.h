@@ -15,6 +15,8 @@ int obol_cmd_card(int argc, char **argv);
 int obol_cmd_card_serve(int argc, char **argv);
 /* `obol replay` (cmd_replay.c). */
 int obol_cmd_replay(int argc, char **argv);
+/* `obol conform` (cmd_conform.c, conform_cases.c). */
+int obol_cmd_conform(int argc, char **argv);
 
 /* Prints "obol: MSG" to stderr (one line) and returns 2, for usage errors. */
 int obol_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
