@@ -1,6 +1,6 @@
 # obol: the two commands a user needs, and a few more. Each target installs what is
 # missing (scripts/deps.sh), configures with CMake presets and builds.
-#   make run       the main job
+#   make run       the main job: play the scenario library, write the report to reports/out/
 #   make test      every test: ctest in the default build and in the ASan+UBSan build,
 #                  the APDU fuzzer for a bounded time, and the Cortex-M3 card image
 #   make bench     every benchmark, one `BENCH name value unit` line per figure
@@ -23,7 +23,7 @@ build-asan: deps
 	@cmake --build --preset asan -j $(JOBS)
 
 run: build
-	@./build/bin/obol demo
+	@./build/bin/obol run all
 
 test: test-default test-asan test-fuzz firmware
 

@@ -119,6 +119,13 @@ int sim_world_run(const scenario *sc, const sim_world_opts *opts, const rpt_cata
         if (sp[i].err != 0)
             w_fail(w, sp[i].err, "sampling failed: %s", sim_strerror(sp[i].err));
 report:
+    if (opts->stats != NULL) {
+        opts->stats->taps = w->taps;
+        opts->stats->events = w->s != NULL ? sim_fired(w->s) : 0;
+        opts->stats->cards = 0;
+        for (uint32_t i = 0; w->cards != NULL && i < w->ncards; i++)
+            opts->stats->cards += w->cards[i].nvm != NULL;
+    }
     rc = w_report(w, cat, report);
     if (rc != 0)
         w_fail(w, SIM_ERR_NOMEM, "out of memory while reporting");

@@ -216,7 +216,10 @@ static void series_chart(rpt_scenario *rs, const sim_series *ts, const char *id,
         return;
     for (size_t i = 0; i < ts->len; i++)
         x[i] = (double)ts->t[i] / SIM_HOUR;
-    rpt_chart_add(rs, RPT_CHART_LINE, id, title, "time of day (h)", ylabel, x, ts->v, ts->len);
+    rpt_chart *ch =
+        rpt_chart_add(rs, RPT_CHART_LINE, id, title, "time of day", ylabel, x, ts->v, ts->len);
+    if (ch != NULL)
+        ch->x_clock = 1;
     free(x);
 }
 

@@ -260,6 +260,7 @@ void w_terms_free(world *w)
         free(t->q_card);
         free(t->q_time);
         free(t->q_kind);
+        free(t->q_arg);
         free(t->jr);
     }
     free(w->terms);
@@ -363,6 +364,8 @@ int w_term_tap(world *w, int ti, uint32_t idx, int kind, uint32_t amount, sim_ti
     }
 
     /* A purchase of this card left pending here: did the card debit? */
+    if (t->pend.active && (w->opts->faults & SIM_FAULT_NO_RECOVERY))
+        t->pend.active = 0;
     if (t->pend.active && t->pend.card == idx) {
         uint16_t next = (uint16_t)(t->pend.counter + 1);
         memcpy(cmd, "\x80\x5A\x00\x00\x02\x00\x00\x08", 8);

@@ -29,7 +29,8 @@ static const char css[] =
     "padding:1px 8px;font-size:12px;font-weight:700;text-transform:uppercase}\n"
     ".pass{background:#d8f0df;color:#17602f}.fail{background:#f9d3d3;color:#8c1d1d}"
     ".error{background:#fde9c8;color:#7a4a00}\n"
-    "tr.fail td,tr.error td{background:#fff7f7}\n"
+    "tr.row-fail td,tr.row-error td{background:#fff5f5}\n"
+    "td code{white-space:nowrap}\n"
     "code,pre{font:12.5px/1.4 ui-monospace,'DejaVu Sans Mono',monospace}\n"
     "pre{background:#f6f7f9;border:1px solid #e3e6eb;border-radius:6px;padding:8px 10px;"
     "overflow:auto;max-height:320px;white-space:pre-wrap}\n"
@@ -67,8 +68,8 @@ static const char *verdict(const rpt_scenario *sc)
 static void check_row(rpt__buf *b, const rpt_check *c)
 {
     const char *st = rpt_status_name(c->status);
-    rpt__printf(b, "<tr class=\"%s\"><td><span class=\"pill %s\">%s</span></td><td><code>", st, st,
-                st);
+    rpt__printf(b, "<tr class=\"row-%s\"><td><span class=\"pill %s\">%s</span></td><td><code>", st,
+                st, st);
     rpt__html(b, c->id);
     rpt__puts(b, "</code></td><td>");
     rpt__html(b, c->title);

@@ -247,6 +247,13 @@ const char *rpt_op_symbol(const char *op)
     return "?";
 }
 
+/* A measured value for a message: at most 3 decimals, trailing zeros trimmed. */
+static void short_num(rpt__buf *b, double v)
+{
+    double r = fabs(v) >= 1000 ? round(v) : round(v * 1000) / 1000;
+    rpt__num(b, r, 0);
+}
+
 int rpt_check_set_result(rpt_check *c, const char *metric, const char *op, double threshold,
                          const char *unit, int value_ok, double value)
 {
@@ -268,11 +275,11 @@ int rpt_check_set_result(rpt_check *c, const char *metric, const char *op, doubl
     if (ok < 0 && !(value_ok && isfinite(value)))
         rpt__puts(&b, "no value");
     else
-        rpt__num(&b, value, 0);
+        short_num(&b, value);
     if (c->unit[0] && !(ok < 0 && !value_ok))
         rpt__printf(&b, " %s", c->unit);
     rpt__printf(&b, ", required %s ", rpt_op_symbol(op));
-    rpt__num(&b, threshold, 0);
+    short_num(&b, threshold);
     if (c->unit[0])
         rpt__printf(&b, " %s", c->unit);
     free(c->message);

@@ -54,9 +54,20 @@ static double py(const frame *f, double y)
     return f->h - MB - (y - f->y0) / (f->y1 - f->y0) * (f->h - MT - MB);
 }
 
+/* A step for a clock axis (hours): 5, 10, 15, 30 minutes or 1, 2, 3, 6 hours. */
+static double clock_step(double range)
+{
+    static const double steps[] = {5, 10, 15, 30, 60, 120, 180, 360};
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++)
+        if (range * 60 / steps[i] <= 8)
+            return steps[i] / 60;
+    return 12;
+}
+
 static void axes(rpt__buf *b, const frame *f, const rpt_chart *ch)
 {
-    double ys = nice_step(f->y1 - f->y0, 5), xs = nice_step(f->x1 - f->x0, 8);
+    double ys = nice_step(f->y1 - f->y0, 5),
+           xs = ch->x_clock ? clock_step(f->x1 - f->x0) : nice_step(f->x1 - f->x0, 8);
     char lab[32];
     for (double y = ceil(f->y0 / ys) * ys; y <= f->y1 + ys * 1e-9; y += ys) {
         tick_label(lab, sizeof(lab), y, ys);
@@ -65,8 +76,13 @@ static void axes(rpt__buf *b, const frame *f, const rpt_chart *ch)
                     "<text x=\"%d\" y=\"%.1f\" class=\"tick\" text-anchor=\"end\">%s</text>\n",
                     ML, f->w - MR, py(f, y), py(f, y), ML - 6, py(f, y) + 4, lab);
     }
-    for (double x = ceil(f->x0 / xs) * xs; x <= f->x1 + xs * 1e-9; x += xs) {
-        tick_label(lab, sizeof(lab), x, xs);
+    for (double x = ceil(f->x0 / xs - 1e-9) * xs; x <= f->x1 + xs * 1e-9; x += xs) {
+        if (ch->x_clock) {
+            long m = lround(x * 60);
+            snprintf(lab, sizeof(lab), "%02ld:%02ld", m / 60 % 24, m % 60);
+        } else {
+            tick_label(lab, sizeof(lab), x, xs);
+        }
         rpt__printf(b,
                     "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" class=\"axis\"/>"
                     "<text x=\"%.1f\" y=\"%d\" class=\"tick\" text-anchor=\"middle\">%s</text>\n",

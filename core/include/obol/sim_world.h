@@ -39,7 +39,15 @@ enum {
     SIM_FAULT_CARD_FIXED_RNG = 1 << 0, /* cards' RNG repeats: replays to a clone succeed */
     SIM_FAULT_BLACKLIST_LOST = 1 << 1, /* blacklist distribution never reaches a terminal */
     SIM_FAULT_HOST_NO_DEDUP = 1 << 2,  /* the host settles a replayed record again */
+    SIM_FAULT_NO_RECOVERY = 1 << 3,    /* terminals forget torn purchases (no PROVE) */
 };
+
+/* What a run did, for benchmarks and progress displays. */
+typedef struct sim_world_stats {
+    uint64_t taps;   /* card transactions at terminals */
+    uint64_t events; /* events the kernel fired */
+    uint32_t cards;  /* cards issued (used at least once) */
+} sim_world_stats;
 
 typedef struct sim_world_opts {
     uint64_t seed; /* overrides the scenario's seed when HAS_SEED */
@@ -49,6 +57,7 @@ typedef struct sim_world_opts {
      * and events fired; may be NULL. */
     void (*progress)(void *ctx, const scenario *sc, sim_time now, uint64_t events);
     void *progress_ctx;
+    sim_world_stats *stats; /* filled after the run when not NULL */
 } sim_world_opts;
 
 /* Plays SC and appends its section to REPORT, evaluating SC's checks against the

@@ -91,7 +91,8 @@ typedef struct rpt_chart {
     char *xlabel; /* with its unit, e.g. "ms" */
     char *ylabel;
     double *x, *y;
-    size_t n; /* bars: n bars and n+1 edges in x; line: n points */
+    size_t n;    /* bars: n bars and n+1 edges in x; line: n points */
+    int x_clock; /* x is hours of the day: the axis is labelled hh:mm */
     int has_ref;
     int ref_vertical; /* 1: a vertical line at x = ref (a budget); 0: horizontal at y */
     double ref;
