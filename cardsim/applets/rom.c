@@ -8,11 +8,15 @@
 #include "obol/obol_rom.h"
 #include "pboc/pboc.h"
 #include "psam/psam.h"
+#include "ssc/ssc.h"
+#include "transit/transit.h"
 #include "gp/gp.h"
 
 const cos_applet_class *const obol_rom_classes[] = {
     &pboc_class,
     &psam_class,
+    &transit_class,
+    &ssc_class,
     &gp_class,
 };
 

@@ -21,6 +21,8 @@
 #include "obol/obol_rom.h"
 #include "pboc/pboc.h"
 #include "psam/psam.h"
+#include "ssc/ssc.h"
+#include "transit/transit.h"
 
 #ifndef OBOL_PROFILE_DIR_DEFAULT
 #define OBOL_PROFILE_DIR_DEFAULT "profiles"
@@ -548,7 +550,7 @@ static int do_df(loader *L, const pline *p)
 }
 
 /* Install parameters a profile may name for the ROM classes (encoded as the class's TLV). */
-enum { V_U8, V_U24, V_U32, V_PURSES };
+enum { V_U8, V_U24, V_U32, V_PURSES, V_HEX };
 static const struct {
     const char *cls, *name;
     uint8_t tag, kind;
@@ -563,11 +565,25 @@ static const struct {
     {"pboc", "capp_max", PBOC_TAG_CAPP_MAX, V_U8},
     {"pboc", "log_records", PBOC_TAG_LOG_NREC, V_U8},
     {"psam", "ttn", PSAM_TAG_TTN, V_U32},
+    /* transit and ssc carry the PBOC purse: its parameters, then their own */
+    {"transit", "max_balance", PBOC_TAG_MAX_BALANCE, V_U32},
+    {"transit", "mac_fail_limit", PBOC_TAG_MAC_LIMIT, V_U8},
+    {"transit", "ep_balance", PBOC_TAG_EP_BALANCE, V_U32},
+    {"transit", "log_records", PBOC_TAG_LOG_NREC, V_U8},
+    {"transit", "operators", TRANSIT_TAG_OPERATORS, V_HEX},
+    {"transit", "capp_reclen", TRANSIT_TAG_CAPP_RECLEN, V_U8},
+    {"ssc", "max_balance", PBOC_TAG_MAX_BALANCE, V_U32},
+    {"ssc", "mac_fail_limit", PBOC_TAG_MAC_LIMIT, V_U8},
+    {"ssc", "ep_balance", PBOC_TAG_EP_BALANCE, V_U32},
+    {"ssc", "log_records", PBOC_TAG_LOG_NREC, V_U8},
+    {"ssc", "visit_records", SSC_TAG_VISIT_NREC, V_U8},
+    {"ssc", "rx_records", SSC_TAG_RX_NREC, V_U8},
+    {"ssc", "debit_pin", SSC_TAG_DEBIT_PIN, V_U8},
 };
 
 static int class_params(loader *L, const pline *p, const char *cls, uint8_t *out, size_t *len)
 {
-    static const unsigned bytes[] = {1, 3, 4, 1};
+    static const unsigned bytes[] = {1, 3, 4, 1, 0};
     size_t i, n = 0;
     int rc;
 
@@ -578,6 +594,19 @@ static int class_params(loader *L, const pline *p, const char *cls, uint8_t *out
         if (strcmp(class_attrs[i].cls, cls) != 0 || (v = get(p, class_attrs[i].name)) == NULL)
             continue;
         b = bytes[class_attrs[i].kind];
+        if (class_attrs[i].kind == V_HEX) {
+            /* A byte string (hex, placeholders allowed) the class checks itself. */
+            size_t hl, room = MAX_PARAMS - n < 257 ? MAX_PARAMS - n : 257;
+            if (room < 2)
+                return fail(L, p, COS_ERR_PARAM, "install parameters longer than %d bytes",
+                            MAX_PARAMS);
+            if ((rc = hex(L, p, class_attrs[i].name, v, out + n + 2, room - 2, &hl)) != 0)
+                return rc;
+            out[n] = class_attrs[i].tag;
+            out[n + 1] = (uint8_t)hl;
+            n += 2 + hl;
+            continue;
+        }
         if (class_attrs[i].kind == V_PURSES) {
             if (strcmp(v, "ed") == 0)
                 x = PBOC_PURSE_ED;
@@ -797,6 +826,7 @@ static const struct {
     {"psam_purchase2", PSAM_KEY_PURCHASE2},
     {"psam_tac1", PSAM_KEY_TAC1},
     {"psam_tac2", PSAM_KEY_TAC2},
+    {"ssc_role", SSC_KEY_ROLE},
 };
 
 static int do_key(loader *L, const pline *p)

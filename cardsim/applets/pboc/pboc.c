@@ -68,7 +68,8 @@ typedef struct sess {
     cos_ef log;       /* SFI 0x18 */
 } sess;
 
-_Static_assert(sizeof(sess) <= COS_APPLET_RAM, "purse session must fit the applet RAM");
+_Static_assert(sizeof(sess) <= PBOC_RAM_USED, "purse session must fit PBOC_RAM_USED (pboc.h)");
+_Static_assert(PBOC_RAM_USED <= COS_APPLET_RAM, "purse session must fit the applet RAM");
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 static uint16_t get16(const uint8_t *p)
@@ -771,6 +772,18 @@ static int pboc_select(cos_ctx *ctx)
     if (ctx->ram != NULL)
         memcpy(ctx->ram, &s, sizeof s);
     return 0;
+}
+
+void pboc_session_end(cos_ctx *ctx)
+{
+    sess s;
+
+    if (ctx == NULL || ctx->ram == NULL)
+        return;
+    memcpy(&s, ctx->ram, sizeof s);
+    sess_end(&s);
+    memcpy(ctx->ram, &s, sizeof s);
+    cos_wipe(&s, sizeof s);
 }
 
 static void pboc_deselect(cos_ctx *ctx)

@@ -89,4 +89,20 @@ extern const cos_applet_class pboc_class;
 #define PBOC_OBJ_STATE 1u /* configuration, balances, counters, last transaction proof */
 #define PBOC_OBJ_CAPP  2u /* the CAPP record cached between 80 DC and DEBIT */
 
+/* ---- the purse inside another class ---------------------------------------------------
+ * Industry applications that carry a purse (transit, cardsim/applets/transit; social
+ * security, cardsim/applets/ssc) reuse this one instead of a copy: their class calls
+ * pboc_class's install(), select(), deselect(), process() and power_off() with its own
+ * context, so the purse's objects (PBOC_OBJ_*, ids 1 and 2), its log EF 0018 and its keys
+ * live in the wrapping instance's ADF. The purse keeps its session in the first
+ * PBOC_RAM_USED bytes of the channel's applet RAM; the wrapping class may use the rest
+ * (COS_APPLET_RAM - PBOC_RAM_USED bytes) and numbers its own data objects from 0x10. */
+#define PBOC_RAM_USED    72u
+#define PBOC_OBJ_WRAPPER 0x10u /* first data object id free for a wrapping class */
+
+/* Ends the purse session (INITIALIZE pending) on CTX's channel, as any command other
+ * than the session's second one does. For a wrapping class that answers a command
+ * itself. Safe without a session or outside a selection (ctx->ram NULL). */
+void pboc_session_end(cos_ctx *ctx);
+
 #endif /* OBOL_APPLET_PBOC_H */

@@ -11,8 +11,8 @@
  *   0x0001  gp         GlobalPlatform card manager (ISD and SSDs)          cardsim/applets/gp
  *   0x0010  pboc       PBOC ED/EP purse with CAPP (JR/T 0025 part 1)      cardsim/applets/pboc
  *   0x0011  psam       terminal PSAM: purchase MAC1/MAC2, TAC check       cardsim/applets/psam
- *   0x0020  transit    transit (JT/T 978 style) application                reserved
- *   0x0030  ssc        social security card application                    reserved
+ *   0x0020  transit    transit (JT/T 978 style) application                cardsim/applets/transit
+ *   0x0030  ssc        social security card application                    cardsim/applets/ssc
  *   0x7F00-0x7FFF      test classes of tests' own ROM tables (never in this table)
  */
 #ifndef OBOL_OBOL_ROM_H
