@@ -379,37 +379,64 @@ static void add_unplayed(replay *rp, size_t after_ev)
     }
 }
 
+/* Maps the trace's readers to the targets: a --card whose name= is a reader's name
+ * takes that reader; the others take the remaining readers in order of first
+ * appearance (or of --only). */
 static int map_readers(replay *rp, char **only, size_t nonly)
 {
     const trace_log *t = rp->t;
-    size_t want = nonly ? nonly : t->nreaders;
+    size_t nwant = nonly ? nonly : t->nreaders;
+    int want[MAX_TARGETS];
+    if (nwant > MAX_TARGETS)
+        return obol_usage_error("replay: the trace has %zu readers; replay at most %d of them "
+                                "at a time with --only",
+                                nwant, MAX_TARGETS);
+    for (size_t i = 0; i < nwant; i++) {
+        want[i] = (int)i;
+        if (nonly) {
+            want[i] = -1;
+            for (uint32_t k = 0; k < t->nreaders; k++)
+                if (strcmp(t->readers[k], only[i]) == 0)
+                    want[i] = (int)k;
+            if (want[i] < 0)
+                return obol_usage_error("replay: the trace has no reader \"%s\"", only[i]);
+        }
+    }
     if (rp->ntargets == 0) {
         rp->ntargets = 1; /* one in-process default test card */
         rp->targets[0].spec.name = "card";
     }
-    if (rp->ntargets < want)
+    if (rp->ntargets < nwant)
         return obol_usage_error("replay: the trace has %zu reader%s to replay (first \"%s\"), "
                                 "but %zu target%s given: add --card/--reader targets or "
                                 "choose with --only",
-                                want, want == 1 ? "" : "s", t->readers[0], rp->ntargets,
+                                nwant, nwant == 1 ? "" : "s", t->readers[want[0]], rp->ntargets,
                                 rp->ntargets == 1 ? " was" : "s were");
-    for (size_t i = 0; i < rp->ntargets; i++)
-        rp->targets[i].trace_reader = -1;
-    for (size_t i = 0; i < want && i < rp->ntargets; i++) {
-        int r = (int)i;
-        if (nonly) {
-            r = -1;
-            for (uint32_t k = 0; k < t->nreaders; k++)
-                if (strcmp(t->readers[k], only[i]) == 0)
-                    r = (int)k;
-            if (r < 0)
-                return obol_usage_error("replay: the trace has no reader \"%s\"", only[i]);
-        }
-        rp->targets[i].trace_reader = r;
+    int taken[MAX_TARGETS] = {0};
+    for (size_t i = 0; i < rp->ntargets; i++) {
+        target *tg = &rp->targets[i];
+        tg->trace_reader = -1;
+        for (size_t w = 0; tg->spec.name != NULL && w < nwant; w++)
+            if (!taken[w] && strcmp(t->readers[want[w]], tg->spec.name) == 0) {
+                tg->trace_reader = want[w];
+                taken[w] = 1;
+                break;
+            }
     }
-    if (rp->ntargets > want)
+    size_t next = 0;
+    for (size_t w = 0; w < nwant; w++) {
+        if (taken[w])
+            continue;
+        while (next < rp->ntargets && rp->targets[next].trace_reader >= 0)
+            next++;
+        rp->targets[next++].trace_reader = want[w];
+    }
+    size_t unused = 0;
+    for (size_t i = 0; i < rp->ntargets; i++)
+        unused += rp->targets[i].trace_reader < 0;
+    if (unused)
         fprintf(stderr, "obol: replay: %zu target%s more than the trace's readers, not used\n",
-                rp->ntargets - want, rp->ntargets - want == 1 ? "" : "s");
+                unused, unused == 1 ? "" : "s");
     return 0;
 }
 
