@@ -68,9 +68,9 @@ static void on_progress(void *ctx, const scenario *sc, sim_time now, uint64_t ev
         bar[i] = i < fill ? '#' : '.';
     bar[30] = '\0';
     double rate = el > 0 ? (double)events / el : 0;
-    fprintf(stderr, "\r  [%s] %-14s %02lld:%02lld:%02lld  %6.2f M events/s ", bar, sc->name,
+    fprintf(stderr, "\r  [%s] %-14s %02lld:%02lld:%02lld  %7.1fk events/s ", bar, sc->name,
             (long long)(now / SIM_HOUR), (long long)(now / SIM_MIN % 60),
-            (long long)(now / SIM_S % 60), rate / 1e6);
+            (long long)(now / SIM_S % 60), rate / 1e3);
     fflush(stderr);
     p->last = t;
 }
