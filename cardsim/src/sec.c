@@ -138,16 +138,21 @@ int cos__sm_verify(cos_card *c, const cos_apdu *a, cos_key *k)
     }
     memset(icv, 0, sizeof icv);
     memcpy(icv, c->chal, c->chal_len < bs ? c->chal_len : bs);
+    /* Count the attempt before checking it, and give the try back only on success (as
+     * VERIFY and EXTERNAL AUTHENTICATE do): a card torn between the comparison and the
+     * write must not have granted a free try, whatever an attacker sees of the
+     * comparison's outcome (timing, power) before cutting the power. */
+    rc = cos__key_failed(c, k);
+    if (rc < 0)
+        return rc;
     rc = cos__key_value(c, k, val, sizeof val);
     if (rc >= 0)
         rc = cos__mac_hdr(c, k->alg, val, k->len, icv, hdr, hl, a->data, a->nc - 4u, mac);
     cos_wipe(val, sizeof val);
     if (rc < 0)
         return rc;
-    if (!cos_ct_equal(mac, a->data + a->nc - 4u, 4)) {
-        rc = cos__key_failed(c, k);
-        return rc < 0 ? rc : COS_SW_SM_WRONG;
-    }
+    if (!cos_ct_equal(mac, a->data + a->nc - 4u, 4))
+        return COS_SW_SM_WRONG;
     rc = cos__key_succeeded(c, k);
     return rc < 0 ? rc : COS_SW_OK;
 }

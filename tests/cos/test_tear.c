@@ -51,7 +51,10 @@ static int script(cos_card *c, void *arg)
 }
 
 /* GET CHALLENGE then a line-protected command (arg: header hex || data hex, key 60..). */
-static int mac_op(cos_card *c, void *arg)
+/* Sends the line-protected command of ARG ("KK hdr(4) data", KK the first byte of the
+ * test MAC key) after a GET CHALLENGE, with a correct MAC, or a wrong one when WRONG
+ * (then it expects 6988). */
+static int mac_send(cos_card *c, const char *spec, int wrong)
 {
     uint8_t cmd[300], rsp[64], key[16], icv[8] = {0}, mac[8];
     size_t n, d;
@@ -61,18 +64,30 @@ static int mac_op(cos_card *c, void *arg)
     if (sw != 0x9000)
         return COS_ERR_APPLET;
     memcpy(icv, rsp, 4);
-    const char *spec = arg;
     uint8_t first = (uint8_t)strtoul(spec, NULL, 16);
     tc_key(first, key);
     d = tc_hex(spec + 3, cmd) - 4; /* "KK hdr(4) data" */
     memmove(cmd + 5, cmd + 4, d);
     cmd[4] = (uint8_t)(d + 4);
     cos_mac_alg3(key, icv, cmd, 5 + d, mac);
+    mac[0] ^= (uint8_t)(wrong ? 0x01 : 0x00);
     memcpy(cmd + 5 + d, mac, 4);
     int rc = cos_transmit(c, 0, cmd, 9 + d, rsp, sizeof rsp, &n);
     if (rc < 0)
         return rc;
-    return cos_rsp_sw(rsp, n) == 0x9000 ? 0 : COS_ERR_APPLET;
+    return cos_rsp_sw(rsp, n) == (wrong ? 0x6988 : 0x9000) ? 0 : COS_ERR_APPLET;
+}
+
+static int mac_op(cos_card *c, void *arg)
+{
+    return mac_send(c, arg, 0);
+}
+
+/* The same command with a wrong MAC: the state a torn correct one may also leave,
+ * since the card counts the attempt on the key before checking it (sec.c). */
+static int mac_op_wrong(cos_card *c, void *arg)
+{
+    return mac_send(c, arg, 1);
 }
 
 typedef struct img {
@@ -139,7 +154,9 @@ Test(tear, update_binary_with_mac)
 {
     img *b = malloc(sizeof *b);
     image(b, NULL);
-    check("UPDATE BINARY with MAC", b, mac_op, "60 04D68400 0102030405060708", NULL, 0);
+    uint8_t extra[1][32];
+    extra_after(b, mac_op_wrong, "60 04D68400 0102030405060708", extra[0]);
+    check("UPDATE BINARY with MAC", b, mac_op, "60 04D68400 0102030405060708", extra, 1);
     free(b);
 }
 
@@ -177,9 +194,11 @@ Test(tear, append_record_cyclic_wrap)
 Test(tear, update_record_with_mac)
 {
     img *b = malloc(sizeof *b);
+    uint8_t extra[1][32];
     image(b, NULL);
-    check("UPDATE RECORD with MAC", b, mac_op, "60 04DC013C 09090909090909090909090909090909", NULL,
-          0);
+    extra_after(b, mac_op_wrong, "60 04DC013C 09090909090909090909090909090909", extra[0]);
+    check("UPDATE RECORD with MAC", b, mac_op, "60 04DC013C 09090909090909090909090909090909",
+          extra, 1);
     free(b);
 }
 
@@ -256,12 +275,23 @@ static int select_then_mac(cos_card *c, void *arg)
     return mac_op(c, arg);
 }
 
+static int select_then_mac_wrong(cos_card *c, void *arg)
+{
+    int sw = xmit(c, "00A4040007F06F626F6C4101", NULL, NULL);
+    if (sw < 0)
+        return sw;
+    return mac_op_wrong(c, arg);
+}
+
 Test(tear, application_block_card_block_selected)
 {
     img *b = malloc(sizeof *b);
+    uint8_t extra[1][32];
     image(b, NULL);
-    check("APPLICATION BLOCK (permanent)", b, select_then_mac, "70 841E0001", NULL, 0);
-    check("CARD BLOCK", b, select_then_mac, "70 84160000", NULL, 0);
+    extra_after(b, select_then_mac_wrong, "70 841E0001", extra[0]);
+    check("APPLICATION BLOCK (permanent)", b, select_then_mac, "70 841E0001", extra, 1);
+    extra_after(b, select_then_mac_wrong, "70 84160000", extra[0]);
+    check("CARD BLOCK", b, select_then_mac, "70 84160000", extra, 1);
     free(b);
 }
 
