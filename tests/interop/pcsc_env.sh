@@ -18,7 +18,7 @@
 # copy of libifdvpcd.so, as two entries sharing one driver share slot state).
 # Everything started here is stopped by pcsc_cleanup (installed as the EXIT trap).
 
-PCSC_SKIP=77
+: "${PCSC_SKIP:=77}"
 : "${PCSC_TIMEOUT:=20}"
 PCSC_PCSCD=          # pcscd's pid
 PCSC_SERVES=()       # obol card serve pids, in start order
