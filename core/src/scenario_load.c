@@ -383,10 +383,6 @@ static int timeline(ld *l, xmlNodePtr t)
                 return bad(l, n, "ota: campaign of %s cards is larger than the population%s",
                            S(n, "cards", b, sizeof(b)), "");
             e->p = D(n, "tear");
-            e->script_apdus = (uint32_t)U(n, "script-apdus");
-            e->script_bytes = (uint32_t)U(n, "script-bytes");
-            if (e->script_bytes > 255)
-                return bad(l, n, "ota: script-bytes must be at most 255 (short APDUs)%s%s", "", "");
         } else if (strcmp(k, "key-rotation") == 0) {
             e->kind = SCN_EV_KEY_ROTATION;
             e->key_index = (uint32_t)U(n, "key-index");

@@ -6,7 +6,8 @@
  *                   first load, attaching a cos_card while a card is in a field
  *   world_term.c    terminals: PSAM, the purchase and transit flows over APDUs with
  *                   the timing model, recovery of torn purchases, journal, blacklist
- *   world_ota.c     the OTA campaign step a terminal runs after a purchase
+ *   world_ota.c     the OTA campaign step a terminal runs after a purchase: a
+ *                   GlobalPlatform script (SCP03, INSTALL, LOAD) through hostsim's client
  *   world_host.c    the platform: links, batch upload, TAC verification, duplicate
  *                   detection, ledger, blacklist distribution
  *   world_riders.c  riders: arrivals, origin-destination, queues at the gates, lost
@@ -264,6 +265,10 @@ void w_terms_free(world *w);
 enum { W_TAP_ENTRY = 1, W_TAP_EXIT = 2, W_TAP_FLAT = 3, W_TAP_PURCHASE = 4 };
 int w_term_tap(world *w, int t, uint32_t idx, int kind, uint32_t amount, sim_time now,
                sim_time *dur);
+/* One APDU to the card in terminal TI's field (w->live), timed like the terminal's
+ * own; adds its time to *DUR, sets *LOST when the card stopped answering. */
+uint16_t w_card_apdu(world *w, int ti, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t *rlen,
+                     sim_time *dur, int *lost);
 /* One APDU to terminal TI's PSAM (for the attacker's fake card flow); adds its time
  * to *DUR. Returns the status word, 0 when the PSAM did not answer. */
 uint16_t w_psam_apdu(world *w, int ti, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t *rlen,

@@ -592,12 +592,23 @@ done:
     return x.lost ? -2 : approved == 1 ? 1 : 0;
 }
 
+uint16_t w_card_apdu(world *w, int ti, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t *rlen,
+                     sim_time *dur, int *lost)
+{
+    w_term *t = &w->terms[ti];
+    txn x = {w, t, &w->sc->groups[t->group], *dur, 0};
+    uint16_t sw = card_tx(&x, cmd, len, rsp, rlen);
+    *dur = x.dur;
+    *lost = x.lost;
+    return sw;
+}
+
 uint16_t w_psam_apdu(world *w, int ti, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t *rlen,
                      sim_time *dur)
 {
     w_term *t = &w->terms[ti];
-    txn x = {w, t, &w->sc->groups[t->group], 0, 0};
+    txn x = {w, t, &w->sc->groups[t->group], *dur, 0};
     uint16_t sw = psam_tx(&x, cmd, len, rsp, rlen);
-    *dur += x.dur;
+    *dur = x.dur;
     return sw;
 }

@@ -89,7 +89,6 @@ typedef struct scn_event {
     uint64_t card; /* index into the population */
     int group;     /* lost card: the terminal group it is used on */
     uint32_t count, amount, key_index;
-    uint32_t script_apdus, script_bytes; /* OTA: the script's size */
     double p;
     scn_attack attack;
     char name[SCN_NAME_MAX];
