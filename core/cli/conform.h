@@ -73,4 +73,64 @@ int conform_load_keys(conform_ctx *c, const char *dir, char *err, size_t errlen)
 /* Powers the card (and the PSAM) on again, so every case starts from a fresh reset. */
 int conform_reset(conform_ctx *c);
 
+/* ---- internal: shared by the case files (conform_util.c) ---------------------------- */
+
+#define CONFORM__RSP_MAX 1024
+
+/* The purse and PSAM AIDs of profiles/, the ISD's, GlobalPlatform's TEST key and the
+ * date, time and terminal id of the suite's transactions. */
+extern const uint8_t conform__purse_aid[9], conform__psam_aid[10], conform__isd_aid[8];
+extern const uint8_t conform__gp_test_key[16];
+extern const uint8_t conform__tx_date[4], conform__tx_time[3], conform__load_tid[6];
+
+/* Appends a trace line ("card" > HEX) to the case's log. */
+void conform__log(conform_ctx *c, const char *who, const char *dir, const uint8_t *b, size_t n);
+/* Records why the case ends with V (the first reason stays) and returns V. */
+conform_verdict conform__said(conform_ctx *c, conform_verdict v, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* One exchange with L (the card or the PSAM): response data into DATA (may be NULL),
+ * its length into *DLEN (may be NULL), the status word into *SW. Returns 0, or -1
+ * when the card did not answer (the detail says why). */
+int conform__xfer(conform_ctx *c, link *l, const uint8_t *cmd, size_t len, uint8_t *data,
+                  size_t *dlen, uint16_t *sw);
+/* conform__xfer() with the command in hex (blanks ignored). */
+int conform__xh(conform_ctx *c, link *l, const char *hex, uint8_t *data, size_t *dlen,
+                uint16_t *sw);
+size_t conform__unhex(const char *hex, uint8_t *out, size_t cap);
+/* SELECT by AID on the channel of CLA. */
+int conform__select_aid(conform_ctx *c, link *l, uint8_t cla, const uint8_t *aid, size_t len,
+                        uint8_t *fci, size_t *fcilen, uint16_t *sw);
+void conform__put32(uint8_t *p, uint32_t v);
+uint32_t conform__be32(const uint8_t *p);
+
+/* A case step's status word must be WANT, else the case fails with WHAT (returns from
+ * the calling case function). */
+#define CONFORM__EXPECT_SW(c, got, want, what)                                                     \
+    do {                                                                                           \
+        if ((got) != (want))                                                                       \
+            return conform__said((c), CONFORM_FAIL, "%s: SW %04X, expected %04X", (what), (got),   \
+                                 (want));                                                          \
+    } while (0)
+
+/* Selects the purse and learns the card's serial and issuer (conform_pboc.c); SKIP when
+ * the card has none. */
+conform_verdict conform__purse_open(conform_ctx *c);
+
+/* The purse and PSAM cases (conform_pboc.c). */
+conform_verdict conform__pboc_select(conform_ctx *c);
+conform_verdict conform__pboc_balance(conform_ctx *c);
+conform_verdict conform__pboc_load(conform_ctx *c);
+conform_verdict conform__pboc_purchase1(conform_ctx *c);
+conform_verdict conform__pboc_purchase2(conform_ctx *c);
+conform_verdict conform__pboc_no_funds(conform_ctx *c);
+conform_verdict conform__pboc_bad_mac1(conform_ctx *c);
+conform_verdict conform__pboc_bad_key(conform_ctx *c);
+conform_verdict conform__pboc_log(conform_ctx *c);
+conform_verdict conform__pboc_prove(conform_ctx *c);
+conform_verdict conform__pboc_ed_pin(conform_ctx *c);
+conform_verdict conform__psam_select(conform_ctx *c);
+conform_verdict conform__psam_mac1(conform_ctx *c);
+conform_verdict conform__psam_bad_mac2(conform_ctx *c);
+conform_verdict conform__psam_ttn(conform_ctx *c);
+
 #endif
