@@ -22,7 +22,10 @@ static const char css[] =
     ".banner.bad{background:#fbe7e7;color:#8c1d1d;border:1px solid #efbcbc}\n"
     "section.sc{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:18px 22px;"
     "margin:0 0 22px}\n"
-    "table{border-collapse:collapse;width:100%}"
+    "table{border-collapse:collapse;width:100%;table-layout:fixed}"
+    "table.checks col.c1{width:64px}table.checks col.c2{width:150px}"
+    "table.checks col.c3{width:30%}\n"
+    "table.toc col.c1{width:64px}table.toc col.c2{width:140px}table.toc col.c3{width:70px}\n"
     "th,td{text-align:left;padding:6px 8px;border-bottom:1px solid #eceef2;vertical-align:top}"
     "th{font-size:13px;color:#5b6474;font-weight:600}\n"
     ".pill{display:inline-block;min-width:44px;text-align:center;border-radius:10px;"
@@ -33,7 +36,7 @@ static const char css[] =
     "td code{white-space:nowrap}\n"
     "code,pre{font:12.5px/1.4 ui-monospace,'DejaVu Sans Mono',monospace}\n"
     "pre{background:#f6f7f9;border:1px solid #e3e6eb;border-radius:6px;padding:8px 10px;"
-    "overflow:auto;max-height:320px;white-space:pre-wrap}\n"
+    "overflow:auto;max-height:320px;white-space:pre;max-width:100%}\n"
     ".figs{display:grid;grid-template-columns:repeat(auto-fill,minmax(230px,1fr));gap:8px 16px;"
     "margin:8px 0 4px}\n"
     ".fig{border-left:3px solid #c9d2e3;padding:2px 10px}.fig b{display:block;font-size:12px;"
@@ -111,8 +114,11 @@ static void scenario(rpt__buf *b, const rpt_scenario *sc)
         rpt__puts(b, "</code> &middot; ");
     }
     rpt__printf(b, "seed %llu &middot; ", (unsigned long long)sc->seed);
-    rpt__num(b, sc->sim_seconds / 3600.0, 0);
-    rpt__printf(b, " h simulated &middot; %llu events</p>\n", (unsigned long long)sc->events);
+    if (sc->sim_seconds < 3600)
+        rpt__printf(b, "%.0f min simulated", sc->sim_seconds / 60);
+    else
+        rpt__printf(b, "%.1f h simulated", sc->sim_seconds / 3600);
+    rpt__printf(b, " &middot; %llu events</p>\n", (unsigned long long)sc->events);
     if (sc->description != NULL) {
         rpt__puts(b, "<p>");
         rpt__html(b, sc->description);
@@ -135,7 +141,8 @@ static void scenario(rpt__buf *b, const rpt_scenario *sc)
         rpt__puts(b, "</div>\n");
     }
     if (sc->ncheck > 0) {
-        rpt__puts(b, "<h3>Checks</h3>\n<table><tr><th>result</th><th>requirement</th>"
+        rpt__puts(b, "<h3>Checks</h3>\n<table class=\"checks\"><col class=\"c1\"><col "
+                     "class=\"c2\"><col class=\"c3\"><col><tr><th>result</th><th>requirement</th>"
                      "<th>what</th><th>measured</th></tr>\n");
         /* Failures and errors first, then passes; each group in the scenario's order. */
         for (int pass = 0; pass < 2; pass++)
@@ -175,7 +182,8 @@ int rpt_write_html(const rpt_report *r, const char *path, char *err, size_t errl
                 ok ? "ok" : "bad", ok ? "All checks passed" : "Some checks did not pass",
                 t.scenarios, t.scenarios == 1 ? "" : "s", t.checks, t.checks == 1 ? "" : "s",
                 t.passed, t.failed, t.errors);
-    rpt__puts(&b, "<section class=\"sc\"><h2>Scenarios</h2>\n<table><tr><th>result</th>"
+    rpt__puts(&b, "<section class=\"sc\"><h2>Scenarios</h2>\n<table class=\"toc\"><col "
+                  "class=\"c1\"><col class=\"c2\"><col class=\"c3\"><col><tr><th>result</th>"
                   "<th>scenario</th><th>checks</th><th>what it plays</th></tr>\n");
     for (size_t i = 0; i < r->n; i++) {
         const rpt_scenario *sc = r->sc[i];

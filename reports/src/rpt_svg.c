@@ -141,6 +141,14 @@ void rpt__svg_chart(rpt__buf *b, const rpt_chart *ch, int width, int height)
     rpt__html(b, ch->title);
     rpt__puts(b, "</text>\n");
     axes(b, &f, ch);
+    double ymax = 0;
+    for (size_t i = 0; i < ch->n; i++)
+        ymax = fmax(ymax, ch->y[i]);
+    if (ch->n > 0 && ymax == 0 && ch->kind == RPT_CHART_BARS)
+        rpt__printf(b,
+                    "<text x=\"%d\" y=\"%d\" class=\"label\" text-anchor=\"middle\">"
+                    "every value is 0</text>\n",
+                    (ML + width - MR) / 2, (MT + height - MB) / 2);
     if (ch->n == 0) {
         rpt__printf(b,
                     "<text x=\"%d\" y=\"%d\" class=\"label\" text-anchor=\"middle\">"
@@ -169,10 +177,13 @@ void rpt__svg_chart(rpt__buf *b, const rpt_chart *ch, int width, int height)
     if (ch->has_ref) {
         if (ch->ref_vertical) {
             double x = px(&f, ch->ref);
+            /* The label sits on the side of the line with more room. */
+            int left = x > (ML + width - MR) / 2.0;
             rpt__printf(b,
                         "<line class=\"ref\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\"/>"
-                        "<text class=\"reflabel\" x=\"%.1f\" y=\"%d\" text-anchor=\"end\">",
-                        x, x, MT, height - MB, x - 4, MT + 12);
+                        "<text class=\"reflabel\" x=\"%.1f\" y=\"%d\" text-anchor=\"%s\">",
+                        x, x, MT, height - MB, left ? x - 4 : x + 4, MT + 12,
+                        left ? "end" : "start");
         } else {
             double y = py(&f, ch->ref);
             rpt__printf(b,
