@@ -46,6 +46,7 @@ static const field air_fields[] = {F(sim_air, fc_hz),
                                    F(sim_air, fwt_unit_fc),
                                    F(sim_air, wtx_bytes),
                                    F(sim_air, deselect_bytes),
+                                   F(sim_air, frame_error),
                                    {NULL, 0}};
 static const field contact_fields[] = {F(sim_contact, clock_hz),
                                        F(sim_contact, fi),
@@ -113,8 +114,9 @@ int scn__profile(const char *path, const char *kind, void *out, char *err, size_
         scn__err(err, errlen, "%s: nvm_page_bytes must be 1..4096", path);
         goto out;
     }
-    if (strcmp(kind, "air") == 0 && ((sim_air *)out)->fc_hz <= 0) {
-        scn__err(err, errlen, "%s: fc_hz must be > 0", path);
+    if (strcmp(kind, "air") == 0 &&
+        (((sim_air *)out)->fc_hz <= 0 || ((sim_air *)out)->frame_error >= 1)) {
+        scn__err(err, errlen, "%s: fc_hz must be > 0 and frame_error below 1", path);
         goto out;
     }
     if (strcmp(kind, "contact") == 0 &&

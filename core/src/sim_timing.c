@@ -58,6 +58,21 @@ sim_time sim_air_exchange(const sim_air *a, int kbps, size_t cmd, size_t rsp, si
     return (sim_time)llround(ns);
 }
 
+sim_time sim_air_recovery(const sim_air *a, int kbps, size_t cmd, size_t rsp, int cmd_lost,
+                          int rsp_bad)
+{
+    double fdt_picc = a->fdt_picc_fc / a->fc_hz * 1e9, fdt_pcd = a->fdt_pcd_fc / a->fc_hz * 1e9;
+    double nak = frame_ns(a, kbps, a->prologue_bytes + a->crc_bytes);
+    double ns = 0;
+    if (cmd_lost) /* silence until FWT runs out, R(NAK), the card's R(ACK), the command */
+        ns += (double)sim_air_fwt(a) + nak + fdt_picc + nak + fdt_pcd +
+              frame_ns(a, kbps, a->prologue_bytes + (double)cmd + a->crc_bytes) + fdt_picc;
+    if (rsp_bad) /* R(NAK), the response again */
+        ns += nak + fdt_picc + frame_ns(a, kbps, a->prologue_bytes + (double)rsp + a->crc_bytes) +
+              fdt_pcd;
+    return (sim_time)llround(ns);
+}
+
 sim_time sim_air_activation(const sim_air *a)
 {
     /* ISO/IEC 14443-3, 6.3: REQA/ATQA, anticollision and SELECT (cascade level 1),

@@ -121,9 +121,17 @@ static uint16_t card_tx(txn *x, const uint8_t *cmd, size_t len, uint8_t *rsp, si
      * READ RECORD) and makes the purchase over the contact slot. */
     int air = x->g->iface == SCN_IF_CONTACTLESS ||
               (x->g->iface == SCN_IF_DUAL && (cmd[1] == 0xA4 || cmd[1] == 0xB0 || cmd[1] == 0xB2));
-    if (air)
+    if (air) {
         x->dur += sim_air_exchange(&w->sc->air, w->sc->bitrate, len, rbytes, work, NULL);
-    else
+        double fe = w->sc->air.frame_error;
+        if (fe > 0) {
+            int cmd_lost = sim_rng_uniform(&x->t->rng) < fe;
+            int rsp_bad = sim_rng_uniform(&x->t->rng) < fe;
+            if (cmd_lost || rsp_bad)
+                x->dur +=
+                    sim_air_recovery(&w->sc->air, w->sc->bitrate, len, rbytes, cmd_lost, rsp_bad);
+        }
+    } else
         x->dur += sim_contact_exchange(&x->g->card_slot, len > 5 ? len - 5 : 0,
                                        rbytes > 2 ? rbytes - 2 : 0, work);
     x->dur += sim_us(x->g->term.apdu_us);

@@ -195,7 +195,8 @@ static const sim_air air = {.fc_hz = 13.56e6,
                             .fwi = 7,
                             .fwt_unit_fc = 4096,
                             .wtx_bytes = 2,
-                            .deselect_bytes = 1};
+                            .deselect_bytes = 1,
+                            .frame_error = 0};
 
 Test(timing, air_etu_and_fwt_follow_iso14443)
 {
@@ -223,6 +224,9 @@ Test(timing, an_air_exchange_is_frames_delays_and_work)
     /* Faster bit rates shorten the frames, not the work. */
     cr_expect_lt(sim_air_exchange(&air, 848, 100, 100, 0, NULL),
                  sim_air_exchange(&air, 106, 100, 100, 0, NULL));
+    /* A lost command waits out FWT; a bad response only costs two frames. */
+    cr_expect_gt(sim_air_recovery(&air, 106, 20, 10, 1, 0), sim_air_fwt(&air));
+    cr_expect_lt(sim_air_recovery(&air, 106, 20, 10, 0, 1), 2 * SIM_MS);
     /* Activation: 5 ms power-up, 0.5 ms request guard, 3.2 ms of frames at 106 kbit/s, 0.7 ms
      * of frame delays, 0.3 ms SFGT: 9.7 ms. */
     sim_time act = sim_air_activation(&air);

@@ -56,6 +56,7 @@ typedef struct sim_air {
     double fwt_unit_fc;    /* FWT = fwt_unit_fc * 2^FWI / fc (256 * 16) */
     double wtx_bytes;      /* S(WTX) request and response: PCB + INF */
     double deselect_bytes; /* S(DESELECT) and its answer: PCB */
+    double frame_error;    /* probability that a frame is corrupted in the field */
 } sim_air;
 
 /* ISO/IEC 7816-3 T=0 parameters (the PSAM slot, or a contact card). */
@@ -89,6 +90,11 @@ double sim_air_etu_ns(const sim_air *a, int kbps);
  * whenever the work exceeds FWT. Stores the number of WTX in *WTX when not NULL. */
 sim_time sim_air_exchange(const sim_air *a, int kbps, size_t cmd, size_t rsp, sim_time work,
                           unsigned *wtx);
+/* What error recovery adds to one exchange (ISO/IEC 14443-4, 7.5.4): a command the
+ * card did not receive costs the frame waiting time, an R(NAK) and the command again;
+ * a corrupted response costs an R(NAK) and the response again. */
+sim_time sim_air_recovery(const sim_air *a, int kbps, size_t cmd, size_t rsp, int cmd_lost,
+                          int rsp_bad);
 /* Field on to the first I-block: power-up, REQA/ATQA, anticollision, SELECT/SAK,
  * RATS/ATS (at 106 kbit/s, as the standard requires) and SFGT. */
 sim_time sim_air_activation(const sim_air *a);
