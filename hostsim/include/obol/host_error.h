@@ -3,7 +3,7 @@
  *
  * Every hostsim function returns 0 on success or one of the negative HOST_ERR_* codes
  * below (libuv style); host_strerror() names them. Errors from the libraries hostsim
- * sits on (OpenSSL today, SQLite later) are translated into these codes at the
+ * sits on (OpenSSL; SQLite in host_db.c) are translated into these codes at the
  * boundary and never leak out as foreign codes. The table is an X-macro so the Python
  * binding can generate its exception hierarchy from it. Codes are stable: add new ones
  * at the end, never renumber.
@@ -25,7 +25,16 @@
     XX(PROTO, -10, "malformed or unexpected card response")                                        \
     XX(SW, -11, "card answered with an error status word")                                         \
     XX(PADDING, -12, "bad padding in decrypted data")                                              \
-    XX(UNSUPPORTED, -13, "option not supported")
+    XX(UNSUPPORTED, -13, "option not supported")                                                   \
+    XX(DB, -14, "database error")                                                                  \
+    XX(DUPLICATE, -15, "record already exists")                                                    \
+    XX(NOTFOUND, -16, "no such record")                                                            \
+    XX(IO, -17, "storage I/O error (disk full, read-only or failing)")                             \
+    XX(BUSY, -18, "database busy or locked")                                                       \
+    XX(CORRUPT, -19, "database corrupt or not an obol platform database")                          \
+    XX(SCHEMA, -20, "database schema version not supported")                                       \
+    XX(KEY, -21, "wrong storage key or key material does not unwrap")                              \
+    XX(BADMSG, -22, "malformed host protocol message")
 
 enum host_errno {
 #define HOST__ERR_ENUM(name, value, msg) HOST_ERR_##name = (value),
