@@ -1,0 +1,5 @@
+# obol card profile "transit-senior": transit-card with card type 2 (senior).
+include ../../profiles/purse.profile
+include term-keys
+ef fid=0016 sfi=16 type=transparent read=always write=never data=02_00
+key usage=app_maint version=1 master=TEST-MMK-01 disperse=serial
