@@ -131,6 +131,11 @@ typedef struct gp_isd_config {
      * COS_ALG_DES (SCP02) or COS_ALG_AES (SCP03); NULL: the TEST key 404142..4F. */
     const uint8_t *key;
     uint8_t key_alg; /* 0: COS_ALG_AES */
+    /* The ISD's privileges (GP CS 2.3, 6.6.1), all zero: the default 9E7C00 (below).
+     * Security Domain is always added. An issuer that leaves out Global Delete and
+     * Global Lock cannot delete or lock the content of an SSD with Authorized
+     * Management (the operators' applications stay the operators'). */
+    uint8_t priv[3];
 } gp_isd_config;
 
 /* Creates the issuer security domain on a powered, formatted CARD (a personalization

@@ -310,13 +310,14 @@ int gp__open_entry(cos_ctx *ctx, const uint8_t *client, size_t clen, const uint8
 int gp__open_call(gp_sd *sd, uint8_t op, const cos_apdu *plain, uint8_t *buf, uint8_t aux[2],
                   cos_resp *r);
 
-int gp__app_by_oid(gp_open *o, cos_oid oid, cos_app_info *out);
+int gp__app_by_oid(const gp_open *o, cos_oid oid, cos_app_info *out);
 int gp__reg_get(gp_open *o, cos_oid oid, uint8_t e[REG_SIZE], unsigned *idx);
 int gp__reg_put(gp_open *o, unsigned idx, const uint8_t e[REG_SIZE]);
 int gp__reg_free(gp_open *o, unsigned *idx);
 /* The SD an instance is associated with (registry first, else its ADF's owner). */
 cos_oid gp__assoc(gp_open *o, const cos_app_info *app, const uint8_t *reg_entry);
-/* 1 when the caller may manage content associated with SD (itself, or the ISD). */
+/* 1 when the caller may manage content associated with SD: its own, or, for the ISD,
+ * content of an SD without Authorized Management (its own included). */
 int gp__may_manage(const gp_open *o, cos_oid sd);
 uint8_t gp__open_lcs(gp_open *o);
 int gp__open_set_lcs(gp_open *o, uint8_t lcs);

@@ -174,6 +174,10 @@ int gp_isd_create(cos_card *card, const gp_isd_config *cfg, cos_oid *out)
                    GP_PRIV1_CARD_RESET | GP_PRIV1_CVM;
     spec.priv[1] = GP_PRIV2_AUTHORIZED | GP_PRIV2_TOKEN | GP_PRIV2_GLOBAL_DELETE |
                    GP_PRIV2_GLOBAL_LOCK | GP_PRIV2_GLOBAL_REGISTRY;
+    if (cfg->priv[0] | cfg->priv[1] | cfg->priv[2]) {
+        memcpy(spec.priv, cfg->priv, 3);
+        spec.priv[0] |= GP_PRIV1_SD;
+    }
     spec.gp_lcs = GP_APP_SELECTABLE;
     rc = cos_inst_create(card, cos_perso_mf(card), &spec, out);
     cos_wipe(params, sizeof params);

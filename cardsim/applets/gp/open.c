@@ -122,7 +122,7 @@ int gp__reg_put(gp_open *o, unsigned idx, const uint8_t e[REG_SIZE])
     return rc < 0 ? rc : cos_obj_write(o->ctx, &h, (uint16_t)(idx * REG_SIZE), e, REG_SIZE);
 }
 
-int gp__app_by_oid(gp_open *o, cos_oid oid, cos_app_info *out)
+int gp__app_by_oid(const gp_open *o, cos_oid oid, cos_app_info *out)
 {
     cos_oid at = (cos_oid)(oid - 1);
     int rc;
@@ -144,7 +144,19 @@ cos_oid gp__assoc(gp_open *o, const cos_app_info *app, const uint8_t *e)
 
 int gp__may_manage(const gp_open *o, cos_oid sd)
 {
-    return o->isd || sd == o->caller.oid;
+    cos_app_info a;
+
+    if (sd == o->caller.oid)
+        return 1;
+    if (!o->isd)
+        return 0;
+    /* Content associated with a supplementary SD that has Authorized Management is that
+     * SD's own business (obol's strict reading of GP CS 2.3, 9.2: the Application
+     * Provider manages its content without the Card Issuer): the ISD reaches it only
+     * through a global privilege its caller checks (Global Delete, Global Lock), so an
+     * issuer whose ISD lacks them cannot touch an operator's application. Content of an
+     * SD without Authorized Management is the ISD's to manage. */
+    return gp__app_by_oid(o, sd, &a) != 0 || !(a.priv[1] & GP_PRIV2_AUTHORIZED);
 }
 
 /* ---- card life cycle (kept in the ISD's configuration) ------------------------------- */
@@ -283,6 +295,11 @@ int gp__cmd_delete(gp_open *o, cos_resp *r)
             sd_related += rc;
             if (sd_related && !related_too)
                 return COS_SW_CONDITIONS; /* 11.2.2.1: the SD still has content */
+            /* Deleting an SD with its content deletes that content too: it takes the
+             * right to delete the content itself. */
+            if (sd_related && !gp__may_manage(o, app.oid) &&
+                !(o->caller.priv[1] & GP_PRIV2_GLOBAL_DELETE))
+                return COS_SW_CONDITIONS;
         }
         rc = cos_txn_begin(o->ctx);
         if (rc == 0 && sd_related) {

@@ -311,7 +311,7 @@ static int store_data(gp_sd *sd, const cos_apdu *a, uint8_t *in, cos_resp *r)
     gp_ram *ram = sd->ram;
     const uint8_t *data = a->data;
     uint8_t *hdr = in, aux[2];
-    size_t n = a->nc;
+    size_t n = a->nc, wipe = 0;
     int sw, rc;
 
     if (!(ram->flags & RF_STORE)) {
@@ -337,6 +337,7 @@ static int store_data(gp_sd *sd, const cos_apdu *a, uint8_t *in, cos_resp *r)
         if (gp__unpad(dst, n, &plen) < 0)
             return COS_SW_WRONG_DATA;
         data = dst;
+        wipe = n;
         n = plen;
         hdr = r->buf;
     }
@@ -349,6 +350,8 @@ static int store_data(gp_sd *sd, const cos_apdu *a, uint8_t *in, cos_resp *r)
         memcpy(aux, ram->perso, 2);
         sw = gp__open_call(sd, GP_OP_FORWARD, &f, hdr, aux, &o);
         r->len = 0;
+        if (wipe)
+            cos_wipe(r->buf + GP_HDR, wipe); /* the plain secrets go no further */
         if (sw >= 0 && gp__sw_ok(sw) && o.len) {
             memcpy(r->buf, out, o.len);
             r->len = o.len;
@@ -356,6 +359,8 @@ static int store_data(gp_sd *sd, const cos_apdu *a, uint8_t *in, cos_resp *r)
     } else {
         sw = gp__sd_store(sd, a->p1, data, n);
         r->len = 0;
+        if (wipe)
+            cos_wipe(r->buf + GP_HDR, wipe);
     }
     if (sw == (int)COS_SW_OK) {
         ram->store_next++;

@@ -2,13 +2,8 @@
  * obol applet: PBOC ED/EP purse (JR/T 0025 / PBOC 2.0 part 1, electronic deposit and
  * electronic purse; composite CAPP purchase as JT/T 978 transit cards use it).
  *
- * Persistent state (data object PBOC_OBJ_STATE, all numbers big-endian):
- *    0 purses (PBOC_PURSE_*)      1 MAC failure limit     2 MAC tries left
- *    3 ED PIN reference           4 overdraft limit (3)   7 CAPP cache size
- *    8 maximum balance (4)
- *   12 ED purse: balance (4) online counter (2) offline counter (2)
- *   20 EP purse: the same
- *   28 proof of the last transaction: type (1) counter after it (2) MAC (4) TAC (4)
+ * Persistent state: the state object (layout in pboc_internal.h), the transaction log
+ * EF 0018, the CAPP cache object, the keys.
  * A purchase or load rewrites one purse, the proof and the log record (and a CAPP
  * record) inside one NVM transaction, so a power loss leaves either the old card or
  * the new one (PBOC 2.0 part 1, 12: the card must not lose or create value).
@@ -21,28 +16,11 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "gp/gp.h"
 #include "obol/cos_applet.h"
 #include "obol/cos_crypto.h"
 #include "obol/obol_rom.h"
-#include "pboc.h"
-
-/* ---- persistent state layout ---------------------------------------------------------- */
-#define ST_PURSES    0u
-#define ST_MAC_LIMIT 1u
-#define ST_MAC_LEFT  2u
-#define ST_PIN_REF   3u
-#define ST_OVERDRAFT 4u
-#define ST_CAPP_MAX  7u
-#define ST_MAX_BAL   8u
-#define ST_ED        12u
-#define ST_EP        20u
-#define ST_PROOF     28u
-#define ST_SIZE      40u
-/* Offsets inside one purse block. */
-#define PU_BAL     0u
-#define PU_ONLINE  4u
-#define PU_OFFLINE 6u
-#define PROOF_LEN  11u
+#include "pboc_internal.h"
 
 /* Session steps. */
 enum { S_IDLE = 0, S_LOAD, S_PURCHASE, S_CAPP };
@@ -623,6 +601,14 @@ static int dispatch(cos_ctx *ctx, sess *s, const cos_apdu *a, cos_resp *r)
         sess_end(s);
         return COS_PROCESS_OS;
     }
+    /* So are APPLICATION BLOCK (84 1E), APPLICATION UNBLOCK (84 18) and CARD BLOCK (84
+     * 16), proprietary-class commands with line protection that the OS checks against
+     * the application maintenance key (PBOC 2.0 part 1, application management
+     * commands): a terminal blocks a blacklisted card while the purse is selected. */
+    if (a->ins == 0x1E || a->ins == 0x18 || a->ins == 0x16) {
+        sess_end(s);
+        return COS_PROCESS_OS;
+    }
     if (a->sm)
         return COS_SW_SM_UNSUPPORTED;
     if (s->step != S_IDLE && !continues(s->step, a))
@@ -751,7 +737,10 @@ static int pboc_install(cos_ctx *ctx, const uint8_t *params, size_t len)
         if ((rc = cos_ef_create(ctx, &log, NULL)) < 0)
             return rc;
     }
-    return 0;
+    /* STORE DATA through the instance's security domain (pboc_perso.c). A card without
+     * a GlobalPlatform card manager is personalized by its profile only. */
+    rc = gp_accept_perso(ctx);
+    return rc == COS_ERR_NOT_FOUND ? 0 : rc;
 }
 
 /* select(): a purse locked by MAC failures cannot be selected (PBOC 2.0 part 1, SELECT:
@@ -808,6 +797,24 @@ static int pboc_process(cos_ctx *ctx, const cos_apdu *cmd, cos_resp *resp)
     return rc;
 }
 
+/* The shareable interface: GP_IFACE_PERSO only, granted to the card manager by
+ * install(); the personalization data of the purse (pboc_perso.c, pboc.h). */
+static int pboc_share(cos_ctx *ctx, const uint8_t *client, size_t clen, uint8_t iface,
+                      const uint8_t *in, size_t inlen, cos_resp *out)
+{
+    static const pboc_perso_file files[] = {
+        {PBOC_PUBLIC_FID, PBOC_PUBLIC_SFI, COS_AC_ALWAYS, PBOC_PUBLIC_LEN},
+    };
+    static const pboc_perso_class cls = {files, 1, 1, NULL};
+
+    (void)client;
+    (void)clen;
+    (void)out;
+    if (iface != GP_IFACE_PERSO)
+        return COS_SW_CONDITIONS;
+    return pboc_perso(ctx, &cls, in, inlen);
+}
+
 static const uint8_t pboc_module_aid[] = {0xF0, 0x6F, 0x62, 0x6F, 0x6C, 0x50, 0x42, 0x4F, 0x43};
 
 const cos_applet_class pboc_class = {
@@ -821,5 +828,5 @@ const cos_applet_class pboc_class = {
     .deselect = pboc_deselect,
     .process = pboc_process,
     .power_off = pboc_deselect,
-    .share = NULL,
+    .share = pboc_share,
 };

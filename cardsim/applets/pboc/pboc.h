@@ -16,6 +16,7 @@
 #ifndef OBOL_APPLET_PBOC_H
 #define OBOL_APPLET_PBOC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "obol/cos_applet.h"
@@ -88,6 +89,86 @@ extern const cos_applet_class pboc_class;
 /* Data object ids of the instance (cos_obj_create). */
 #define PBOC_OBJ_STATE 1u /* configuration, balances, counters, last transaction proof */
 #define PBOC_OBJ_CAPP  2u /* the CAPP record cached between 80 DC and DEBIT */
+#define PBOC_OBJ_PERSO                                                                             \
+    3u /* GP personalization state (1 byte, PBOC_PERSO_*), from the first                          \
+          STORE DATA on */
+
+/* EF 0015, the public application data every purse carries (layout in transit.h and
+ * ssc.h; the card serial is the rightmost 8 bytes of the application serial at 12). */
+#define PBOC_PUBLIC_FID 0x0015u
+#define PBOC_PUBLIC_SFI 0x15u
+#define PBOC_PUBLIC_LEN 30u
+
+/* ---- GlobalPlatform personalization (docs/personalization.md) --------------------------
+ * After INSTALL [for personalization], the instance's security domain forwards STORE
+ * DATA (GP CS 2.3, 11.11) through the shareable interface GP_IFACE_PERSO, which
+ * install() grants to the card manager (gp_accept_perso()). The data are in DGI format
+ * (P1 b5-b4 = 01, as EMV CPS 1.1 defines it: DGI tag (2) length (1, or FF and 2 bytes)
+ * value); a DGI never spans two STORE DATA commands. DGIs 8000-8FFF carry secrets: the
+ * purse takes them only from a block the off-card side encrypted under the session's
+ * DEK (P1 b7-b6 = 11), which the security domain decrypted before forwarding it, so a
+ * key or a PIN never crosses the interface in a block that travelled in clear (6982
+ * otherwise). Every block is applied in one NVM transaction: all its DGIs or none.
+ *
+ *   DGI   value                                                 from the class table
+ *   00xx  the whole content of the transparent EF with FID 00xx  (created if absent)
+ *   0F10  purse parameters: TLVs as the install parameters, PBOC_TAG_OVERDRAFT,
+ *         MAX_BALANCE, MAC_LIMIT, ED_BALANCE, EP_BALANCE; only while both purses'
+ *         counters are zero (initial balances cannot be set on a purse in use)
+ *   8010  purchase key  index (1) version (1) key (16) KCV (3)    DES KCV: the first 3
+ *   8011  load key      index (1) version (1) key (16) KCV (3)    bytes of 3DES(key,
+ *   8012  TAC key       index (1) version (1) key (16) KCV (3)    00 x 8); a key replaces
+ *                                                                 every version of its
+ *                                                                 index
+ *   8030  the PIN (classes that take one): tries (1, 1..15) PIN (2..6 bytes, BCD), the
+ *         reference of PBOC_TAG_PIN_REF; refused if the PIN exists
+ * The last block (P1 b8 = 1) closes the personalization: any later STORE DATA answers
+ * 6985, so a replayed personalization script changes nothing. Status words: 6A80 bad
+ * format, value or KCV, 6A88 unknown DGI, 6982 a secret in a clear block, 6985 closed,
+ * the purse in use, or the PIN exists; 6A84 no room. */
+#define PBOC_DGI_PURSE        0x0F10u
+#define PBOC_DGI_PURCHASE_KEY 0x8010u
+#define PBOC_DGI_LOAD_KEY     0x8011u
+#define PBOC_DGI_TAC_KEY      0x8012u
+#define PBOC_DGI_PIN          0x8030u
+#define PBOC_DGI_KEY_LEN      21u /* index, version, key, KCV */
+#define PBOC_PIN_MAXLEN       6u  /* PBOC PINs: 4 to 12 digits, BCD */
+
+/* Personalization state (PBOC_OBJ_PERSO). */
+#define PBOC_PERSO_OPEN 0x01u /* blocks applied, more may follow */
+#define PBOC_PERSO_DONE 0x0Fu /* the last block applied: no more STORE DATA */
+
+/* A transparent EF the class personalizes by DGI (= FID), created when absent with SFI,
+ * read condition AC_READ (written never) and SIZE bytes; the DGI must carry SIZE bytes. */
+typedef struct pboc_perso_file {
+    uint16_t fid;
+    uint8_t sfi;
+    uint8_t ac_read;
+    uint16_t size;
+} pboc_perso_file;
+
+/* What a class (the purse, or a class wrapping it) takes in personalization. DGI: the
+ * class's own DGIs, called inside the block's transaction with the value of one DGI
+ * (secrets only from an encrypted block, already checked); returns COS_SW_OK when it
+ * took it, 0 when the DGI is not the class's (the purse's DGIs follow), another status
+ * word to refuse the block, or a negative fault. May be NULL. */
+typedef struct pboc_perso_class {
+    const pboc_perso_file *files;
+    uint8_t nfiles;
+    uint8_t pin; /* 1: DGI 8030 is accepted */
+    int (*dgi)(cos_ctx *ctx, uint16_t dgi, const uint8_t *v, size_t n);
+} pboc_perso_class;
+
+/* Applies one forwarded STORE DATA block: IN = P1 P2 || data (GP_IFACE_PERSO) for the
+ * instance of CTX, with the DGIs of CLS. Returns a status word or a negative fault. */
+int pboc_perso(cos_ctx *ctx, const pboc_perso_class *cls, const uint8_t *in, size_t inlen);
+
+/* Stores the 16-byte 3DES key VALUE as key USAGE, KID, KVER with ERR_MAX tries after
+ * checking KCV (3 bytes) against it, replacing every version of USAGE/KID. For a
+ * class's DGI handler (inside the block's transaction). Returns COS_SW_OK, 6A80 (KCV),
+ * or a negative fault. */
+int pboc_perso_key(cos_ctx *ctx, uint8_t usage, uint8_t kid, uint8_t kver, uint8_t err_max,
+                   const uint8_t value[16], const uint8_t kcv[3]);
 
 /* ---- the purse inside another class ---------------------------------------------------
  * Industry applications that carry a purse (transit, cardsim/applets/transit; social

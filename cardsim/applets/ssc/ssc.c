@@ -8,11 +8,14 @@
  * prescription EFs, and the purse's own objects. Transient state: the purse's session in
  * the first PBOC_RAM_USED bytes of the applet RAM, then one byte, the role (SSC_ROLE_*
  * bit, 0 none), which the OS clears with the rest of the RAM at every selection.
+ * GlobalPlatform personalization: the purse's (pboc_perso.c) with the SSC's EFs, the
+ * PIN and the role keys (DGI 8020).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
+#include "gp/gp.h"
 #include "obol/cos_applet.h"
 #include "obol/obol_rom.h"
 #include "pboc/pboc.h"
@@ -315,6 +318,37 @@ static void ssc_deselect(cos_ctx *ctx)
         ctx->ram[PBOC_RAM_USED] = 0;
 }
 
+/* DGI 8020, a role key: role key number (1, SSC_KID_*) version (1) tries (1, 0..15)
+ * key (16) KCV (3). */
+static int perso_dgi(cos_ctx *ctx, uint16_t dgi, const uint8_t *v, size_t n)
+{
+    if (dgi != SSC_DGI_ROLE_KEY)
+        return 0;
+    if (n != SSC_DGI_ROLE_KEY_LEN || role_of(v[0]) == 0 || v[2] > 15)
+        return COS_SW_WRONG_DATA;
+    return pboc_perso_key(ctx, SSC_KEY_ROLE, v[0], v[1], v[2], v + 3, v + 19);
+}
+
+/* GlobalPlatform personalization (ssc.h, "personalization"): the purse's DGIs with the
+ * PIN, the SSC EFs, and the role keys. */
+static int ssc_share(cos_ctx *ctx, const uint8_t *client, size_t clen, uint8_t iface,
+                     const uint8_t *in, size_t inlen, cos_resp *out)
+{
+    static const pboc_perso_file files[] = {
+        {0x0005u, SSC_PERSONAL_SFI, COS_AC_PIN(SSC_PIN_REF), SSC_PERSONAL_LEN},
+        {0x0006u, SSC_INSURANCE_SFI, COS_AC_PIN(SSC_PIN_REF), SSC_INSURANCE_LEN},
+        {PBOC_PUBLIC_FID, SSC_PUBLIC_SFI, COS_AC_ALWAYS, PBOC_PUBLIC_LEN},
+    };
+    static const pboc_perso_class cls = {files, 3, 1, perso_dgi};
+
+    (void)client;
+    (void)clen;
+    (void)out;
+    if (iface != GP_IFACE_PERSO)
+        return COS_SW_CONDITIONS;
+    return pboc_perso(ctx, &cls, in, inlen);
+}
+
 static const uint8_t ssc_module_aid[] = {0xF0, 0x6F, 0x62, 0x6F, 0x6C, 0x53, 0x53, 0x43};
 
 const cos_applet_class ssc_class = {
@@ -328,5 +362,5 @@ const cos_applet_class ssc_class = {
     .deselect = ssc_deselect,
     .process = ssc_process,
     .power_off = ssc_deselect,
-    .share = NULL,
+    .share = ssc_share,
 };

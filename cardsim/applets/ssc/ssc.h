@@ -79,6 +79,20 @@
  * Keys: the role keys (usage SSC_KEY_ROLE, kid 1 hospital, 2 pharmacy, 16-byte 3DES,
  * dispersed for the card), the purse's purchase keys (index 1 hospital, 2 pharmacy), TAC
  * keys of the same indexes and the fund's load key (pboc.h). PIN: reference 1 of the ADF.
+ *
+ * ---- personalization -------------------------------------------------------------------
+ * By profile (cos_perso), or through the instance's GlobalPlatform security domain
+ * (STORE DATA after INSTALL [for personalization]; docs/personalization.md): the purse's
+ * DGIs (pboc.h: 0F10 account parameters and initial balance, 8010/8011/8012 purchase,
+ * load and TAC keys, 8030 the PIN), the SSC files, DGI = FID, created when the load file
+ * did not bring them:
+ *   0005  EF 0005 personal information, 64 bytes (read pin1)
+ *   0006  EF 0006 insurance status, 20 bytes (read pin1)
+ *   0015  EF 0015 public application data, 30 bytes (read always)
+ * and the role keys:
+ *   8020  role key number (1: SSC_KID_HOSPITAL or SSC_KID_PHARMACY) version (1) tries
+ *         (1, 0 unlimited..15) key (16, 3DES, dispersed for the card) KCV (3)
+ * DGIs 8000-8FFF only from blocks encrypted under the DEK (P1 b7-b6 = 11).
  */
 #ifndef OBOL_APPLET_SSC_H
 #define OBOL_APPLET_SSC_H
@@ -110,6 +124,10 @@ extern const cos_applet_class ssc_class;
 #define SSC_ROLE_HOSPITAL 0x01u /* role bits */
 #define SSC_ROLE_PHARMACY 0x02u
 #define SSC_PIN_REF       0x01u
+
+/* Personalization DGI of a role key (see "personalization" above). */
+#define SSC_DGI_ROLE_KEY     0x8020u
+#define SSC_DGI_ROLE_KEY_LEN 22u
 
 /* ---- files ------------------------------------------------------------------------------ */
 #define SSC_PERSONAL_SFI  0x05u

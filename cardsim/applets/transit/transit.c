@@ -9,6 +9,7 @@
  *     operator record file EF 001A with one record per operator, identifier in byte 0;
  *   - UPDATE CAPP DATA CACHE and READ RECORD by record identifier on EF 001A, and the
  *     rule that a cached operator record keeps its identifier.
+ *   - GlobalPlatform personalization of EF 0015 and EF 0016 next to the purse's DGIs.
  * Persistent state: none of its own (the purse's objects and EF 001A). Transient state:
  * the purse's session in the first PBOC_RAM_USED bytes of the applet RAM.
  */
@@ -16,6 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "gp/gp.h"
 #include "obol/cos_applet.h"
 #include "obol/obol_rom.h"
 #include "pboc/pboc.h"
@@ -245,6 +247,25 @@ static void transit_deselect(cos_ctx *ctx)
     pboc_class.deselect(ctx);
 }
 
+/* GlobalPlatform personalization (transit.h, "personalization"): the purse's DGIs
+ * (pboc.h) with the transit EFs; no PIN (an EP-only purse has none). */
+static int transit_share(cos_ctx *ctx, const uint8_t *client, size_t clen, uint8_t iface,
+                         const uint8_t *in, size_t inlen, cos_resp *out)
+{
+    static const pboc_perso_file files[] = {
+        {PBOC_PUBLIC_FID, TRANSIT_PUBLIC_SFI, COS_AC_ALWAYS, TRANSIT_PUBLIC_LEN},
+        {0x0016u, TRANSIT_HOLDER_SFI, COS_AC_ALWAYS, TRANSIT_HOLDER_LEN},
+    };
+    static const pboc_perso_class cls = {files, 2, 0, NULL};
+
+    (void)client;
+    (void)clen;
+    (void)out;
+    if (iface != GP_IFACE_PERSO)
+        return COS_SW_CONDITIONS;
+    return pboc_perso(ctx, &cls, in, inlen);
+}
+
 static const uint8_t transit_module_aid[] = {0xF0, 0x6F, 0x62, 0x6F, 0x6C, 0x54,
                                              0x52, 0x41, 0x4E, 0x53, 0x49, 0x54};
 
@@ -259,5 +280,5 @@ const cos_applet_class transit_class = {
     .deselect = transit_deselect,
     .process = transit_process,
     .power_off = transit_deselect,
-    .share = NULL,
+    .share = transit_share,
 };

@@ -57,6 +57,16 @@
  *             31 exit time (7, BCD)        38 fare charged (4)
  *             42 full fare (4)             46 card type of the trip (1)   47 RFU (1)
  * Keys are the purse's (pboc.h: purchase, load and TAC keys by index).
+ *
+ * ---- personalization -------------------------------------------------------------------
+ * By profile (cos_perso), or through the instance's GlobalPlatform security domain
+ * (STORE DATA after INSTALL [for personalization]; docs/personalization.md): the purse's
+ * DGIs (pboc.h: 0F10 purse parameters and initial balance, 8010/8011/8012 purchase, load
+ * and TAC keys, encrypted) and the transit files, DGI = FID, created when the load file
+ * did not bring them:
+ *   0015  EF 0015 public application data, 30 bytes (read always)
+ *   0016  EF 0016 holder and issuer data, 56 bytes (read always)
+ * There is no PIN (DGI 8030 answers 6A88).
  */
 #ifndef OBOL_APPLET_TRANSIT_H
 #define OBOL_APPLET_TRANSIT_H
