@@ -24,24 +24,6 @@ const uint8_t tt_mmk01[16] = {0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77, 0x77,
 
 static const uint8_t purse_aid[] = {0xA0, 0x00, 0x00, 0x00, 0x03, 0x86, 0x98, 0x07, 0x01};
 
-/*
- * TEST SHIM (as tests/pboc/pboc_test.c): the ED purse asks the card OS whether its PIN
- * is verified through cos_pin_verified(), which the card OS does not offer yet. This
- * weak stand-in answers from the channel's security slots (the purse card's only
- * verifiable object is its PIN); a real definition in obol_cos overrides it.
- */
-__attribute__((weak)) int cos_pin_verified(cos_ctx *ctx, uint8_t ref);
-__attribute__((weak)) int cos_pin_verified(cos_ctx *ctx, uint8_t ref)
-{
-    (void)ref;
-    if (ctx->chan >= COS_CHANNELS)
-        return 0;
-    for (int i = 0; i < COS_SEC_SLOTS; i++)
-        if (ctx->card->ch[ctx->chan].sec[i] != 0)
-            return 1;
-    return 0;
-}
-
 void tt_card_open(tt_card *c, const char *name, uint64_t serial, const char *image)
 {
     cos_card_config cfg;
