@@ -10,6 +10,8 @@
 #include <stdio.h>
 
 int obol_cmd_demo(int argc, char **argv);
+/* `obol day` (cmd_day.c): the day in miniature of the terminal kernel and the host. */
+int obol_cmd_day(int argc, char **argv);
 int obol_cmd_card(int argc, char **argv);
 /* `obol card serve` (cmd_serve.c), dispatched by obol_cmd_card(). */
 int obol_cmd_card_serve(int argc, char **argv);

@@ -24,6 +24,7 @@ static const command commands[] = {
     {"card", obol_cmd_card, "work with a virtual card (exec an APDU script, serve it to PC/SC)"},
     {"replay", obol_cmd_replay, "replay an APDU trace against a card and report divergences"},
     {"conform", obol_cmd_conform, "run the card conformance suite against a card or a reader"},
+    {"day", obol_cmd_day, "play a day in miniature: cards, terminals, host, settlement"},
     {"run", obol_cmd_run, "play scenarios and write the conformance report"},
     {"validate", obol_cmd_validate, "check scenario files against the schema"},
     {"list", obol_cmd_list, "list the scenario library"},
