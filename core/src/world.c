@@ -115,6 +115,8 @@ int sim_world_run(const scenario *sc, const sim_world_opts *opts, const rpt_cata
             opts->progress(opts->progress_ctx, sc, t, sim_fired(w->s));
         }
     }
+    if (w->err == 0)
+        w_host_close_day(w);
     for (int i = 0; i < 4; i++)
         if (sp[i].err != 0)
             w_fail(w, sp[i].err, "sampling failed: %s", sim_strerror(sp[i].err));

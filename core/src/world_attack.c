@@ -134,8 +134,11 @@ static void attack(sim *s, void *arg, uint64_t data)
     } else if (e->attack == SCN_REPLAY_TERMINAL) {
         res = replay_terminal(w, c);
     } else {
-        int r = w_host_ingest(w, &c->rec, 1);
-        res = r == 1 ? 1 : r == 0 ? 0 : -1;
+        /* The record again, in a batch of its own from the same terminal id. */
+        int dups = 0;
+        int r = w_host_upload(w, c->term, &c->rec, 1, 0x80000000u + (uint32_t)w->replay_attempts,
+                              &dups);
+        res = r == 1 ? 1 : dups == 1 ? 0 : -1;
         w_trace(w, "re-uploaded the record of card %llu, counter %u: %s\n",
                 (unsigned long long)(w->sc->serial_base + c->card), c->rec.counter,
                 res == 1 ? "SETTLED AGAIN" : "flagged as a duplicate");

@@ -226,11 +226,19 @@ static int create(world *w, uint32_t idx)
     cos_power_off(&w->live.card);
     cos_host_close(&w->live.host);
     cd->last_balance = cd->initial;
+    /* The platform registers the card with the same serial and initial balance. */
+    if ((rc = w_host_issue(w, idx)) != 0)
+        goto fail;
     return 0;
 fail:
     free(cd->nvm);
     cd->nvm = NULL;
     return rc;
+}
+
+int w_card_ensure(world *w, uint32_t idx)
+{
+    return w->cards[idx].nvm != NULL ? 0 : create(w, idx);
 }
 
 int w_card_enter(world *w, uint32_t idx, unsigned iface, sim_time now, sim_time *elapsed)

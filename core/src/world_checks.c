@@ -50,6 +50,7 @@ static int get(const meas *me, const char *name, double *v)
 static void measure_cards(world *w, meas *me)
 {
     uint64_t mismatch = 0, disc = 0, tear_bad = 0, twice = 0, corrupted = 0, updated = 0;
+    uint64_t host_mismatch = 0;
     size_t off = 0;
     for (uint32_t i = 0; i < w->ncards && w->err == 0; i++) {
         w_card *cd = &w->cards[i];
@@ -67,6 +68,10 @@ static void measure_cards(world *w, meas *me)
                                         (unsigned long long)(w->sc->serial_base + i), cd->initial,
                                         (long long)bal, (long long)cd->settled, cd->spent);
         }
+        /* The platform's reconciliation: the balance its ledger implies for the card. */
+        int64_t implied;
+        if (w_host_implied(w, i, &implied) != 0 || implied != bal)
+            host_mismatch++;
         if (cd->torn && (bal < 0 || bal != (int64_t)cd->initial - cd->spent))
             tear_bad++;
         if (cd->ota != 0) {
@@ -82,7 +87,7 @@ static void measure_cards(world *w, meas *me)
     }
     put(me, "money.mismatch_cards", (double)mismatch, 1);
     put(me, "money.discrepancy", (double)disc, 1);
-    put(me, "money.host_card_mismatch", (double)mismatch, 1);
+    put(me, "money.host_card_mismatch", (double)host_mismatch, 1);
     put(me, "tear.inconsistent", (double)tear_bad, 1);
     put(me, "ota.twice", (double)twice, w->ota_targeted > 0);
     put(me, "ota.corrupted", (double)corrupted, w->ota_targeted > 0);
@@ -305,10 +310,20 @@ static const char *trace_for(world *w, const char *metric)
     return NULL;
 }
 
-static const char *detail_for(const meas *me, const char *metric)
+static const char *detail_for(world *w, const meas *me, const char *metric)
 {
-    if (strncmp(metric, "money", 5) == 0 && me->money[0])
+    if ((strncmp(metric, "fares", 5) == 0 || strncmp(metric, "settle", 6) == 0 ||
+         strncmp(metric, "host", 4) == 0) &&
+        w->host_refusal[0])
+        return w->host_refusal;
+    if (strncmp(metric, "money", 5) == 0 && me->money[0]) {
+        if (w->host_refusal[0] &&
+            strlen(me->money) + strlen(w->host_refusal) + 2 < sizeof(((meas *)0)->money)) {
+            strcat(((meas *)me)->money, w->host_refusal);
+            strcat(((meas *)me)->money, "\n");
+        }
         return me->money;
+    }
     if (strncmp(metric, "bl.", 3) == 0 && me->bl[0])
         return me->bl;
     if (strncmp(metric, "ota", 3) == 0 && me->ota[0])
@@ -390,7 +405,7 @@ int w_report(world *w, const rpt_catalog *cat, rpt_report *report)
         } else if (w->err != 0) {
             rpt_check_set_detail(c, w->errmsg);
         } else if (c->status != RPT_PASS) {
-            rpt_check_set_detail(c, detail_for(me, k->metric));
+            rpt_check_set_detail(c, detail_for(w, me, k->metric));
         }
         if (w->err == 0)
             rpt_check_set_trace(c, trace_for(w, k->metric));

@@ -78,9 +78,12 @@ typedef struct w_rec {
     uint32_t ttn;
     uint8_t date[4], time[3];
     uint8_t tac[4];
-    uint8_t tid[6];  /* the terminal that made it */
-    sim_time made;   /* when the terminal committed it */
-    uint8_t offline; /* made while the host was unreachable */
+    uint8_t tid[6];    /* the terminal that made it */
+    uint8_t kver, alg; /* the purchase key version and algorithm INITIALIZE announced */
+    uint32_t balance;  /* balance before the purchase */
+    uint16_t entry_station, exit_station; /* transit: station + 1, 0 none */
+    sim_time made;                        /* when the terminal committed it */
+    uint8_t offline;                      /* made while the host was unreachable */
 } w_rec;
 
 /* A purchase that went out and got no answer (the card left the field). */
@@ -92,6 +95,9 @@ typedef struct w_pending {
     uint32_t amount, ttn;
     uint8_t date[4], time[3];
     uint8_t rnd[4];
+    uint8_t kver, alg;
+    uint32_t balance;
+    uint16_t entry_station, exit_station;
 } w_pending;
 
 typedef struct w_term {
@@ -118,8 +124,12 @@ typedef struct w_term {
     int upload_inflight;
     uint32_t batch_seq;
     w_pending pend;
-    /* blacklist as the terminal holds it: the host's version number it has */
+    /* blacklist as the terminal holds it: the version and the serials listed */
     uint32_t bl_version;
+    uint64_t *bl;
+    size_t nbl, capbl;
+    uint8_t *frame; /* the batch frame in flight (resent as it is) */
+    size_t frame_len;
     /* counts */
     uint32_t minute_count, minute_best;
     sim_time minute_start;
@@ -164,21 +174,23 @@ typedef struct world {
     w_card *cards;
     uint32_t ncards;
     w_live live; /* the one card in a field at a time (the simulation is sequential) */
-    uint8_t key_mlk[16], key_mtk[16]; /* the issuer's TEST load and TAC master keys */
-    uint8_t key_index;                /* purchase key index terminals use (key rotation) */
-    int capture_on;                   /* the timeline has replay attacks: record taps */
+    uint8_t key_mlk[16], key_mtk[16];   /* the issuer's TEST load and TAC master keys */
+    uint8_t key_mpk1[16], key_mpk2[16]; /* and its TEST purchase master keys */
+    uint8_t key_index;                  /* purchase key index terminals use (key rotation) */
+    int capture_on;                     /* the timeline has replay attacks: record taps */
     /* terminals */
     w_term *terms;
     int nterms;
     int *group_first; /* first terminal index of each group */
-    /* host */
-    uint32_t bl_version;  /* host blacklist version */
-    uint32_t *bl_serials; /* card indexes listed, in version order */
-    uint32_t bl_len;
-    uint64_t *dedup; /* open addressing set of (card << 16 | counter) + 1 */
+    /* host: hostsim's platform (SQLite in memory, HSM, protocol server) */
+    struct host_db *db;
+    struct host_hsm *hsm;
+    struct host_server *srv;
+    uint32_t msg_id;
+    uint64_t *dedup; /* the (card << 16 | counter) + 1 the host acknowledged as accepted */
     size_t dedup_cap, dedup_len;
-    uint8_t (*dtk_cache)[16]; /* per card: its DTK once derived, flag in dtk_have */
-    uint8_t *dtk_have;
+    uint64_t host_flagged;  /* records accepted but flagged (blacklisted card, gap) */
+    char host_refusal[256]; /* the first record the platform refused, and why */
     sim_rng link_rng;
     /* riders */
     sim_arrivals arrivals;
@@ -241,6 +253,8 @@ void w_cards_free(world *w);
  * (w->err set). */
 int w_card_enter(world *w, uint32_t idx, unsigned iface, sim_time now, sim_time *elapsed);
 void w_card_leave(world *w);
+/* Makes card IDX (image, issuance at the platform) if it does not exist yet. */
+int w_card_ensure(world *w, uint32_t idx);
 /* Attaches a copy of a card image (a clone the attacker made) to w->live, powered on
  * contactless. IMG is not modified. Returns 0 or a negative code. */
 int w_clone_enter(world *w, uint32_t idx, const uint8_t *img, uint8_t *scratch);
@@ -285,13 +299,22 @@ int w_host_init(world *w);
 void w_host_free(world *w);
 /* Starts the periodic upload and blacklist pulls of every terminal. */
 int w_host_start(world *w);
-/* Settles REC at the host (TAC, duplicates, ledger). Returns 1 settled, 0 duplicate
- * (flagged), -1 refused (bad TAC). */
-int w_host_ingest(world *w, const w_rec *rec, int replay);
+/* Sends the records REC[0..N) of terminal TI as batch SEQ to the platform now (the
+ * protocol frame through host_server_handle) and books the answer: the per-record
+ * notes (accepted, duplicate, refused) update the ledger and the counts. Returns the
+ * number of records accepted, or -1 when the host could not take the batch. */
+int w_host_upload(world *w, int ti, const w_rec *rec, size_t n, uint32_t seq, int *duplicates);
+/* Registers card IDX (its serial, initial balance) with the platform. */
+int w_host_issue(world *w, uint32_t idx);
+/* The platform's view of card IDX: the balance it implies (initial - purchases). */
+int w_host_implied(world *w, uint32_t idx, int64_t *implied);
 /* 1 when the host has settled (card CARD, offline counter COUNTER). */
 int w_host_has(const world *w, uint32_t card, uint16_t counter);
-/* Adds card IDX to the host's blacklist now. */
+/* Reports card IDX lost: the platform adds it to the blacklist now. */
 void w_host_blacklist(world *w, uint32_t idx);
+/* Close of service at the end of the run: terminals whose link is up upload what they
+ * still hold. */
+void w_host_close_day(world *w);
 /* Final flush check: records still not settled. */
 uint64_t w_host_unsettled(const world *w);
 

@@ -372,6 +372,9 @@ static void report_lost(sim *s, void *arg, uint64_t li)
     world *w = arg;
     w_lost *l = &w->lost[li];
     l->reported = sim_now(s);
+    /* The card was issued long before it was lost. */
+    if (w_card_ensure(w, l->card) != 0)
+        return;
     w_host_blacklist(w, l->card);
     sim_rng r;
     sim_rng_init(&r, w->seed, W_STREAM_LOST + li);
@@ -381,7 +384,8 @@ static void report_lost(sim *s, void *arg, uint64_t li)
 static void blacklist_ev(sim *s, void *arg, uint64_t card)
 {
     (void)s;
-    w_host_blacklist(arg, (uint32_t)card);
+    if (w_card_ensure(arg, (uint32_t)card) == 0)
+        w_host_blacklist(arg, (uint32_t)card);
 }
 
 static void ota_ev(sim *s, void *arg, uint64_t ei)

@@ -175,10 +175,10 @@ static uint16_t psam_tx(txn *x, const uint8_t *cmd, size_t len, uint8_t *rsp, si
 
 int w_term_blacklisted(const world *w, const w_term *t, uint32_t idx)
 {
-    /* The terminal holds the host's list as of version t->bl_version: the first
-     * bl_version entries of the host's list (it only grows in these scenarios). */
-    for (uint32_t i = 0; i < t->bl_version && i < w->bl_len; i++)
-        if (w->bl_serials[i] == idx)
+    /* The list as the terminal last downloaded it (world_host.c). */
+    uint64_t serial = w->sc->serial_base + idx;
+    for (size_t i = 0; i < t->nbl; i++)
+        if (t->bl[i] == serial)
             return 1;
     return 0;
 }
@@ -270,6 +270,8 @@ void w_terms_free(world *w)
         free(t->q_kind);
         free(t->q_arg);
         free(t->jr);
+        free(t->bl);
+        free(t->frame);
     }
     free(w->terms);
     free(w->group_first);
@@ -393,6 +395,11 @@ int w_term_tap(world *w, int ti, uint32_t idx, int kind, uint32_t amount, sim_ti
             memcpy(rec.time, t->pend.time, 3);
             memcpy(rec.tac, r + 4, 4); /* MAC2 || TAC */
             memcpy(rec.tid, t->tid, 6);
+            rec.kver = t->pend.kver;
+            rec.alg = t->pend.alg;
+            rec.balance = t->pend.balance;
+            rec.entry_station = t->pend.entry_station;
+            rec.exit_station = t->pend.exit_station;
             rec.made = now;
             rec.offline = !w_link_up(w, t->group, now);
             x.dur += sim_us(g->term.journal_us);
@@ -411,6 +418,7 @@ int w_term_tap(world *w, int ti, uint32_t idx, int kind, uint32_t amount, sim_ti
     int capp = kind != W_TAP_PURCHASE;
     uint8_t type = capp ? 0x09 : 0x06;
     uint8_t rec[CAPP_RECLEN];
+    uint16_t entry_stn = 0, exit_stn = 0; /* station + 1 for the record, 0 none */
     if (kind == W_TAP_ENTRY || kind == W_TAP_EXIT) {
         memcpy(cmd, "\x00\xB2\x01\xBC\x30", 5);
         if (card_tx(&x, cmd, 5, r, &n) != 0x9000 || n < CAPP_RECLEN)
@@ -419,9 +427,12 @@ int w_term_tap(world *w, int ti, uint32_t idx, int kind, uint32_t amount, sim_ti
         uint16_t entry = (uint16_t)(r[6] << 8 | r[7]);
         if (kind == W_TAP_ENTRY) {
             amount = 0;
+            entry_stn = (uint16_t)(t->station + 1);
             trip_record(rec, 1, (uint16_t)t->station, t->tid, date, tim);
         } else {
             amount = open ? fare(w->sc, entry, t->station) : w->sc->fare_max;
+            entry_stn = open ? (uint16_t)(entry + 1) : 0;
+            exit_stn = (uint16_t)(t->station + 1);
             trip_record(rec, 0, (uint16_t)t->station, t->tid, date, tim);
         }
     }
@@ -495,10 +506,21 @@ int w_term_tap(world *w, int ti, uint32_t idx, int kind, uint32_t amount, sim_ti
     if (tear != TEAR_NONE) {
         w->torn++;
         cd->torn = 1;
-        t->pend = (w_pending){1, idx, counter, type, amount, ttn, {0}, {0}, {0}};
+        memset(&t->pend, 0, sizeof(t->pend));
+        t->pend.active = 1;
+        t->pend.card = idx;
+        t->pend.counter = counter;
+        t->pend.type = type;
+        t->pend.amount = amount;
+        t->pend.ttn = ttn;
         memcpy(t->pend.date, date, 4);
         memcpy(t->pend.time, tim, 3);
         memcpy(t->pend.rnd, rnd, 4);
+        t->pend.kver = kver;
+        t->pend.alg = alg;
+        t->pend.balance = balance;
+        t->pend.entry_station = entry_stn;
+        t->pend.exit_station = exit_stn;
         if (tear == TEAR_POWER)
             cos_host_cut_after(&w->live.host, (uint32_t)sim_rng_below(&t->rng, 6),
                                (uint32_t)sim_rng_below(&t->rng, 24));
@@ -545,6 +567,11 @@ int w_term_tap(world *w, int ti, uint32_t idx, int kind, uint32_t amount, sim_ti
     memcpy(jr.time, tim, 3);
     memcpy(jr.tac, tac, 4);
     memcpy(jr.tid, t->tid, 6);
+    jr.kver = kver;
+    jr.alg = alg;
+    jr.balance = balance;
+    jr.entry_station = entry_stn;
+    jr.exit_station = exit_stn;
     jr.made = now;
     jr.offline = !w_link_up(w, t->group, now);
     x.dur += sim_us(g->term.journal_us);

@@ -2,7 +2,7 @@
  * obol world: runs that pass, the same run twice giving the same report, and for each
  * scenario of the library a run with something broken on purpose — a 1-second card
  * through the chip profile, cards whose RNG repeats (replays to a clone succeed), a
- * blacklist that is never delivered, a host without duplicate detection, terminals
+ * blacklist that is never delivered, terminals
  * that forget torn purchases, installations that are always torn, an outage that
  * never ends — in which the check that guards it must fail. Library scenarios are
  * shortened here (fewer cards, a shorter day) so the suite stays quick.
@@ -193,13 +193,6 @@ Test(world, replay_attack_passes_and_each_replay_check_can_fail)
     r = run(&sc, SIM_FAULT_CARD_FIXED_RNG);
     cr_expect_eq(status_of(r, "replay.card_accepted"), RPT_FAIL);
     cr_expect_eq(status_of(r, "replay.host_accepted"), RPT_PASS);
-    rpt_report_free(r);
-    /* A host without duplicate detection settles a replayed record again: the money
-     * no longer reconciles either. */
-    r = run(&sc, SIM_FAULT_HOST_NO_DEDUP);
-    cr_expect_eq(status_of(r, "replay.host_accepted"), RPT_FAIL);
-    cr_expect_eq(status_of(r, "settle.duplicates"), RPT_FAIL);
-    cr_expect_eq(status_of(r, "money.mismatch_cards"), RPT_FAIL);
     rpt_report_free(r);
     scn_free(&sc);
 }

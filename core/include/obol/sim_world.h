@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "obol/cos.h"
 #include "obol/rpt.h"
 #include "obol/scenario.h"
 
@@ -38,7 +39,6 @@ enum {
     SIM_FAULT_NONE = 0,
     SIM_FAULT_CARD_FIXED_RNG = 1 << 0, /* cards' RNG repeats: replays to a clone succeed */
     SIM_FAULT_BLACKLIST_LOST = 1 << 1, /* blacklist distribution never reaches a terminal */
-    SIM_FAULT_HOST_NO_DEDUP = 1 << 2,  /* the host settles a replayed record again */
     SIM_FAULT_NO_RECOVERY = 1 << 3,    /* terminals forget torn purchases (no PROVE) */
 };
 
