@@ -98,9 +98,9 @@ int sim_world_run(const scenario *sc, const sim_world_opts *opts, const rpt_cata
         goto report;
     }
     if ((rc = w_cards_init(w)) != 0 || (rc = w_terms_init(w)) != 0 || (rc = w_host_init(w)) != 0 ||
-        (rc = w_riders_start(w)) != 0 || (rc = w_timeline_start(w)) != 0 ||
-        (rc = w_attack_start(w)) != 0 || (rc = w_host_start(w)) != 0 ||
-        (rc = w_samplers_start(w, sp)) != 0) {
+        (rc = w_terms_open(w)) != 0 || (rc = w_riders_start(w)) != 0 ||
+        (rc = w_timeline_start(w)) != 0 || (rc = w_attack_start(w)) != 0 ||
+        (rc = w_host_start(w)) != 0 || (rc = w_samplers_start(w, sp)) != 0) {
         w_fail(w, rc, "the world could not be built: %s", sim_strerror(rc));
         goto report;
     }

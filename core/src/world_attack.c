@@ -46,9 +46,21 @@ static uint16_t tx(world *w, const uint8_t *cmd, size_t len, uint8_t *rsp, size_
     return (uint16_t)(r[n - 2] << 8 | r[n - 1]);
 }
 
+/* The recorded command with INS, or NULL. */
+static const w_pair *pair(const w_capture *c, uint8_t ins)
+{
+    for (int i = 0; i < c->npairs; i++)
+        if (c->pairs[i].cmd[1] == ins)
+            return &c->pairs[i];
+    return NULL;
+}
+
 /* Returns 1 accepted, 0 refused and detected, -1 refused without a replay alarm. */
 static int replay_card(world *w, const w_capture *c)
 {
+    const w_pair *init = pair(c, 0x50), *debit = pair(c, 0x54);
+    if (init == NULL || debit == NULL)
+        return -1;
     uint8_t *scratch = malloc(w->sc->nvm_size);
     if (scratch == NULL || w_clone_enter(w, c->card, c->nvm_before, scratch) != 0) {
         free(scratch);
@@ -59,8 +71,8 @@ static int replay_card(world *w, const w_capture *c)
     memcpy(cmd, "\x00\xA4\x04\x00\x09", 5);
     memcpy(cmd + 5, purse_aid, 9);
     int res = -1;
-    if (tx(w, cmd, 14, r, &n) == 0x9000 && tx(w, c->init_cmd, 17, r, &n) == 0x9000) {
-        uint16_t sw = tx(w, c->debit_cmd, 21, r, &n);
+    if (tx(w, cmd, 14, r, &n) == 0x9000 && tx(w, init->cmd, init->clen, r, &n) == 0x9000) {
+        uint16_t sw = tx(w, debit->cmd, debit->clen, r, &n);
         res = sw == 0x9000 ? 1 : sw == 0x9302 ? 0 : -1;
         w_trace(w, "replayed DEBIT FOR PURCHASE: %s (SW %04X)\n", res == 1 ? "ACCEPTED" : "refused",
                 sw);
@@ -70,38 +82,22 @@ static int replay_card(world *w, const w_capture *c)
     return res;
 }
 
+/* A fake card answers the same gate with the recorded responses: old random and
+ * counter, old TAC and MAC2. The PSAM must refuse the stale MAC2; a terminal that lets
+ * the rider through anyway accepted the replay (the host will refuse the TAC later). */
 static int replay_terminal(world *w, const w_capture *c)
 {
-    /* The fake card's answers drive the gate's PSAM exactly as the gate would. */
-    int ti = c->term;
-    const uint8_t *ir = c->init_rsp;
-    uint8_t cmd[48], r[64], serial[8];
-    size_t n;
-    sim_time dur = 0;
-    w_card_serial(w, c->card, serial);
-    uint8_t date[4], tim[3];
-    w_datetime(sim_now(w->s), date, tim);
-    memcpy(cmd, "\x80\x70\x00\x00\x24", 5);
-    memcpy(cmd + 5, ir + 11, 4);
-    cmd[9] = ir[4];
-    cmd[10] = ir[5];
-    memcpy(cmd + 11, c->init_cmd + 6, 4);
-    cmd[15] = c->type;
-    memcpy(cmd + 16, date, 4);
-    memcpy(cmd + 20, tim, 3);
-    cmd[23] = ir[9];
-    cmd[24] = ir[10];
-    memcpy(cmd + 25, serial, 8);
-    memcpy(cmd + 33, c->issuer, 8);
-    cmd[41] = 0x08;
-    if (w_psam_apdu(w, ti, cmd, 42, r, &n, &dur) != 0x9000)
-        return -1;
-    memcpy(cmd, "\x80\x72\x00\x00\x04", 5);
-    memcpy(cmd + 5, c->debit_rsp + 4, 4); /* the recorded MAC2 */
-    uint16_t sw = w_psam_apdu(w, ti, cmd, 9, r, &n, &dur);
-    w_trace(w, "replayed card responses to terminal %d: CREDIT SAM FOR PURCHASE SW %04X (%s)\n", ti,
-            sw, sw == 0x9000 ? "ACCEPTED" : "refused");
-    return sw == 0x9000 ? 1 : sw == 0x9302 ? 0 : -1;
+    term_result res;
+    int rc = w_term_fake_tap(w, c->term, c, &res);
+    int mac2_refused = (res.flags & TERM_F_MAC2_BAD) != 0;
+    int opened = res.status == TERM_APPROVED;
+    w_trace(w, "replayed card responses to terminal %012llX: %s%s (%s)\n",
+            (unsigned long long)w_term_id(c->term), opened ? "the gate OPENED" : "refused",
+            mac2_refused ? ", the PSAM refused MAC2" : "",
+            rc == 0 ? term_reason_str(res.reason) : term_strerror(rc));
+    if (opened)
+        return 1;
+    return mac2_refused || res.status == TERM_DECLINED ? 0 : -1;
 }
 
 static void attack(sim *s, void *arg, uint64_t data)
@@ -116,10 +112,10 @@ static void attack(sim *s, void *arg, uint64_t data)
         return;
     const w_capture *c = &w->cap[sim_rng_below(&w->atk_rng, have)];
     if (e->attack == SCN_REPLAY_HOST) {
-        /* The attacker replays what it saw go to the host: a record already settled. */
+        /* The attacker replays what it saw go to the host: a record already uploaded. */
         size_t k0 = (size_t)sim_rng_below(&w->atk_rng, have), i = 0;
-        while (i < have && !w_host_has(w, w->cap[(k0 + i) % have].rec.card,
-                                       w->cap[(k0 + i) % have].rec.counter))
+        while (i < have &&
+               w->terms[w->cap[(k0 + i) % have].term].last_upload < w->cap[(k0 + i) % have].at)
             i++;
         if (i == have)
             return;

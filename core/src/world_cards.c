@@ -236,6 +236,17 @@ fail:
     return rc;
 }
 
+int w_card_attach(world *w, uint32_t idx)
+{
+    int rc;
+    if (w->cards[idx].nvm == NULL && (rc = create(w, idx)) != 0)
+        return rc;
+    if ((rc = attach(w, idx)) != 0)
+        return rc;
+    cos_cost_reset(&w->live.card);
+    return 0;
+}
+
 int w_card_ensure(world *w, uint32_t idx)
 {
     return w->cards[idx].nvm != NULL ? 0 : create(w, idx);

@@ -15,6 +15,8 @@
 #include <string.h>
 
 #include "obol/host_blacklist.h"
+#include "obol/host_fare.h"
+#include "obol/host_param.h"
 #include "obol/host_db.h"
 #include "obol/host_hsm.h"
 #include "obol/host_issue.h"
@@ -27,7 +29,6 @@
 /* The scenario day (2026-11-23 00:00 UTC) in seconds since 1970: the platform clock. */
 #define DAY_EPOCH 1795392000ll
 #define ISSUER    0x1234567800000000ull /* the card profiles' issuer code */
-#define OPERATOR  1u
 
 int w_link_up(const world *w, int group, sim_time t)
 {
@@ -56,7 +57,7 @@ sim_time w_link_delay(world *w, int group, int *lost)
     return (sim_time)(ms * (double)SIM_MS);
 }
 
-static void clock_to(world *w)
+void w_host_clock(world *w)
 {
     host_db_set_time(w->db, DAY_EPOCH + sim_now(w->s) / SIM_S);
 }
@@ -80,14 +81,84 @@ static const struct {
     {HOST_KEY_TAC, 2, 1, "TEST-MTK-01"},
 };
 
+uint32_t w_group_operator(int g)
+{
+    return (uint32_t)g + 1;
+}
+
+/* Group G is an operator of its own: its terminal parameters and, for a metro line,
+ * its fare table — stations a kilometre apart, the fare base + per-station x distance
+ * up to the maximum (the scenario's <trip>), in distance bands. */
+static int group_params(world *w, int g, char *msg, size_t cap)
+{
+    const scenario *sc = w->sc;
+    const scn_group *gr = &sc->groups[g];
+    uint32_t op = w_group_operator(g);
+    char name[64];
+    snprintf(name, sizeof(name), "TEST operator %s", gr->name);
+    int rc = host_operator_add(w->db, op, name);
+    if (rc == 0 && gr->kind == SCN_GATE && sc->has_trip) {
+        static host_fare_table ft; /* large; filled and published at once */
+        memset(&ft, 0, sizeof(ft));
+        ft.operator_id = op;
+        ft.kind = HOST_FARE_DISTANCE;
+        ft.max_fare = sc->fare_max;
+        int n = gr->stations < HOST_FARE_MAX_STATIONS ? gr->stations : HOST_FARE_MAX_STATIONS;
+        ft.n_stations = (uint16_t)n;
+        for (int i = 0; i < n; i++) {
+            ft.stations[i].id = (uint16_t)(i + 1);
+            ft.stations[i].position = (uint32_t)i * 1000u;
+        }
+        int nb = n < HOST_FARE_MAX_BANDS ? n : HOST_FARE_MAX_BANDS;
+        for (int d = 0; d < nb; d++) {
+            uint64_t f = sc->fare_base + (uint64_t)sc->fare_per_station * (uint64_t)d;
+            ft.bands[d].up_to = d + 1 == nb ? 0xFFFFFFFFu : (uint32_t)d * 1000u;
+            ft.bands[d].fare = f > sc->fare_max ? sc->fare_max : (uint32_t)f;
+        }
+        ft.n_bands = (uint16_t)nb;
+        rc = host_param_fare_publish(w->db, &ft, NULL);
+    }
+    if (rc == 0) {
+        host_term_params p;
+        memset(&p, 0, sizeof(p));
+        p.set_id = op;
+        p.operator_id = op;
+        p.max_offline_amount = 100000000;
+        p.purchase_key_index = 1;
+        p.purchase_key_version = 1;
+        p.upload_interval_s =
+            (uint16_t)(gr->upload_every / SIM_S > 65535 ? 65535 : gr->upload_every / SIM_S);
+        p.max_batch_records = 500;
+        p.blacklist_max_age_h = 48;
+        for (int i = 0; i < 8; i++)
+            p.issuer[i] = (uint8_t)(ISSUER >> (56 - 8 * i));
+        rc = host_param_term_publish(w->db, &p, NULL);
+    }
+    if (rc != 0)
+        snprintf(msg, cap, "operator %s: %s", gr->name, host_strerror(rc));
+    return rc;
+}
+
+int w_host_settled(world *w, uint64_t *purchases, uint64_t *bad_tac)
+{
+    host_settlement rows[64];
+    size_t n = 0;
+    *purchases = 0;
+    *bad_tac = 0;
+    if (host_settle_run(w->db, 20261101, 20261231, rows, 64, &n) != 0)
+        return -1;
+    for (size_t i = 0; i < n && i < 64; i++)
+        *purchases += (uint64_t)rows[i].purchases;
+    int64_t bad = 0;
+    if (host_exception_count(w->db, HOST_REASON_BAD_TAC, -1, &bad) == 0)
+        *bad_tac = (uint64_t)bad;
+    return 0;
+}
+
 int w_host_init(world *w)
 {
     char msg[160];
     int rc;
-    w->dedup_cap = 1024;
-    w->dedup = calloc(w->dedup_cap, sizeof(*w->dedup));
-    if (w->dedup == NULL)
-        return SIM_ERR_NOMEM;
     sim_rng_init(&w->link_rng, w->seed, W_STREAM_LINKS);
     /* The storage key only wraps the TEST keys of this in-memory database. */
     uint8_t storage[32];
@@ -100,11 +171,13 @@ int w_host_init(world *w)
         goto fail;
     }
     host_db_set_time(w->db, DAY_EPOCH + w->sc->start / SIM_S);
-    if ((rc = host_issuer_add(w->db, ISSUER, "TEST issuer", 0x12345678u)) != 0 ||
-        (rc = host_operator_add(w->db, OPERATOR, "operator")) != 0) {
+    if ((rc = host_issuer_add(w->db, ISSUER, "TEST issuer", 0x12345678u)) != 0) {
         snprintf(msg, sizeof(msg), "platform set-up: %s", host_strerror(rc));
         goto fail;
     }
+    for (size_t g = 0; g < w->sc->ngroups; g++)
+        if ((rc = group_params(w, (int)g, msg, sizeof(msg))) != 0)
+            goto fail;
     for (size_t i = 0; i < sizeof(master_keys) / sizeof(master_keys[0]); i++) {
         host_key_id id = {ISSUER, HOST_INDUSTRY_FINANCE, master_keys[i].usage,
                           master_keys[i].version};
@@ -124,8 +197,9 @@ int w_host_init(world *w)
         const scn_group *g = &w->sc->groups[t->group];
         host_terminal ht;
         memset(&ht, 0, sizeof(ht));
-        ht.id = tid_number(t->tid);
-        ht.operator_id = OPERATOR;
+        ht.id = w_term_id(i);
+        ht.operator_id = w_group_operator(t->group);
+        ht.param_set = w_group_operator(t->group);
         ht.kind = g->kind == SCN_GATE  ? HOST_TERM_GATE
                   : g->kind == SCN_STB ? HOST_TERM_STB
                                        : HOST_TERM_POS;
@@ -144,7 +218,6 @@ fail:
 
 void w_host_free(world *w)
 {
-    free(w->dedup);
     host_server_free(w->srv);
     host_hsm_close(w->hsm);
     host_db_close(w->db);
@@ -162,7 +235,7 @@ int w_host_issue(world *w, uint32_t idx)
     req.max_balance = 100000000;
     req.expiry = 20361231;
     host_perso perso;
-    clock_to(w);
+    w_host_clock(w);
     int rc = host_issue_card(w->db, w->hsm, &req, &perso);
     if (rc == 0)
         rc = host_card_set_state(w->db, req.serial, HOST_CARD_ACTIVE, 0);
@@ -179,57 +252,6 @@ int w_host_implied(world *w, uint32_t idx, int64_t *implied)
     if (host_recon_card_get(w->db, w->sc->serial_base + idx, &rc) != 0)
         return -1;
     *implied = rc.implied;
-    return 0;
-}
-
-static uint64_t mix(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdull;
-    x ^= x >> 33;
-    return x;
-}
-
-/* Remembers that the host accepted (CARD, COUNTER). */
-static int dedup_add(world *w, uint64_t key)
-{
-    if (2 * (w->dedup_len + 1) > w->dedup_cap) {
-        size_t cap = w->dedup_cap * 2;
-        uint64_t *n = calloc(cap, sizeof(*n));
-        if (n == NULL)
-            return -1;
-        for (size_t i = 0; i < w->dedup_cap; i++)
-            if (w->dedup[i] != 0) {
-                size_t j = mix(w->dedup[i]) & (cap - 1);
-                while (n[j] != 0)
-                    j = (j + 1) & (cap - 1);
-                n[j] = w->dedup[i];
-            }
-        free(w->dedup);
-        w->dedup = n;
-        w->dedup_cap = cap;
-    }
-    key += 1;
-    size_t j = mix(key) & (w->dedup_cap - 1);
-    while (w->dedup[j] != 0) {
-        if (w->dedup[j] == key)
-            return 0;
-        j = (j + 1) & (w->dedup_cap - 1);
-    }
-    w->dedup[j] = key;
-    w->dedup_len++;
-    return 1;
-}
-
-int w_host_has(const world *w, uint32_t card, uint16_t counter)
-{
-    uint64_t key = ((uint64_t)card << 16 | counter) + 1;
-    size_t j = mix(key) & (w->dedup_cap - 1);
-    while (w->dedup[j] != 0) {
-        if (w->dedup[j] == key)
-            return 1;
-        j = (j + 1) & (w->dedup_cap - 1);
-    }
     return 0;
 }
 
@@ -251,7 +273,7 @@ static void to_txn(const world *w, const w_rec *r, host_txn *x)
     x->alg = r->alg;
     x->entry_station = r->entry_station;
     x->exit_station = r->exit_station;
-    x->operator_id = OPERATOR;
+    x->operator_id = w_group_operator(w->terms[r->term].group);
 }
 
 /* Sends frame REQ to the platform; the decoded reply in *M with its buffer in *BUF
@@ -260,7 +282,7 @@ static int exchange(world *w, const uint8_t *req, size_t len, host_msg *m, uint8
 {
     size_t rlen = 0;
     *buf = NULL;
-    clock_to(w);
+    w_host_clock(w);
     int rc = host_server_handle(w->srv, req, len, buf, &rlen);
     if (*buf == NULL)
         return rc != 0 ? rc : HOST_ERR_ARG;
@@ -272,7 +294,6 @@ static int exchange(world *w, const uint8_t *req, size_t len, host_msg *m, uint8
 
 int w_host_upload(world *w, int ti, const w_rec *rec, size_t n, uint32_t seq, int *duplicates)
 {
-    const w_term *t = &w->terms[ti];
     host_txn *tx = malloc((n ? n : 1) * sizeof(*tx));
     size_t cap = host_proto_batch_size(n);
     uint8_t *frame = malloc(cap), *reply = NULL;
@@ -282,7 +303,7 @@ int w_host_upload(world *w, int ti, const w_rec *rec, size_t n, uint32_t seq, in
         goto out;
     for (size_t i = 0; i < n; i++)
         to_txn(w, &rec[i], &tx[i]);
-    host_msg_batch b = {tid_number(t->tid), seq, (uint32_t)n, NULL};
+    host_msg_batch b = {w_term_id(ti), seq, (uint32_t)n, NULL};
     size_t len;
     host_msg m;
     if (host_proto_encode_batch(++w->msg_id, &b, tx, n, frame, cap, &len) != 0 ||
@@ -309,24 +330,13 @@ int w_host_upload(world *w, int ti, const w_rec *rec, size_t n, uint32_t seq, in
     }
     accepted = 0;
     if (m.u.ack.status == HOST_ACK_REPEATED) {
-        /* The same batch again: the platform holds it already and counts it once. */
-        w->dup_flagged += n;
         *duplicates = (int)n;
     } else {
         for (size_t i = 0; i < n; i++) {
-            if (fate[i] == HOST_NOTE_ACCEPTED || fate[i] == HOST_NOTE_FLAGGED) {
-                if (dedup_add(w, (uint64_t)rec[i].card << 16 | rec[i].counter) == 0)
-                    w->dup_settled++; /* accepted a second time: the platform failed */
-                else
-                    w->settled++;
-                w->cards[rec[i].card].settled += rec[i].amount;
-                w->offline_settled += rec[i].offline;
-                w->host_flagged += fate[i] == HOST_NOTE_FLAGGED;
+            if (fate[i] == HOST_NOTE_ACCEPTED || fate[i] == HOST_NOTE_FLAGGED)
                 accepted++;
-            } else if (fate[i] == HOST_NOTE_DUPLICATE) {
-                w->dup_flagged++;
+            else if (fate[i] == HOST_NOTE_DUPLICATE)
                 (*duplicates)++;
-            }
         }
     }
     free(fate);
@@ -340,51 +350,13 @@ out:
 void w_host_blacklist(world *w, uint32_t idx)
 {
     uint32_t v;
-    clock_to(w);
+    w_host_clock(w);
     int rc = host_blacklist_add(w->db, w->sc->serial_base + idx, HOST_BLR_LOST, &v);
     if (rc != 0)
         w_fail(w, SIM_ERR_INVAL, "the platform could not list card %u: %s", idx, host_strerror(rc));
 }
 
-uint64_t w_host_unsettled(const world *w)
-{
-    return w->records_made > w->settled ? w->records_made - w->settled : 0;
-}
-
-/* ---- upload ------------------------------------------------------------------------------ */
-
-static void ack_arrives(sim *s, void *arg, uint64_t data)
-{
-    (void)s;
-    world *w = arg;
-    w_term *t = &w->terms[(uint32_t)data];
-    uint32_t seq = (uint32_t)(data >> 32);
-    if (!t->upload_inflight || seq != t->batch_seq)
-        return; /* an old batch's acknowledgement */
-    size_t k = t->jr_sent;
-    memmove(t->jr, t->jr + k, (t->jr_len - k) * sizeof(*t->jr));
-    t->jr_len -= k;
-    t->jr_sent = 0;
-    t->upload_inflight = 0;
-    w->backlog -= k;
-}
-
-static void batch_arrives(sim *s, void *arg, uint64_t data)
-{
-    world *w = arg;
-    uint32_t ti = (uint32_t)data;
-    w_term *t = &w->terms[ti];
-    uint32_t seq = (uint32_t)(data >> 32);
-    if (seq != t->batch_seq || !w_link_up(w, t->group, sim_now(s)))
-        return;
-    int dups;
-    if (w_host_upload(w, (int)ti, t->jr, t->jr_sent, seq, &dups) < 0)
-        return; /* refused or a platform fault: the terminal keeps the batch */
-    int lost = 0;
-    sim_time d = w_link_delay(w, t->group, &lost);
-    if (!lost)
-        sim_after(s, d, ack_arrives, w, data, NULL);
-}
+/* ---- upload and blacklist distribution: the terminals' own (termsim) --------------------- */
 
 static void upload_tick(sim *s, void *arg, uint64_t ti)
 {
@@ -393,97 +365,8 @@ static void upload_tick(sim *s, void *arg, uint64_t ti)
     const scn_group *g = &w->sc->groups[t->group];
     if (sim_now(s) < w->sc->end + w->sc->drain)
         sim_after(s, g->upload_every, upload_tick, w, ti, NULL);
-    if (t->jr_len == 0 || !w_link_up(w, t->group, sim_now(s)))
-        return;
-    /* A batch still unacknowledged is sent again with the same sequence and content;
-     * records made since go in the next one. */
-    if (!t->upload_inflight) {
-        t->jr_sent = t->jr_len;
-        t->batch_seq++;
-        t->upload_inflight = 1;
-    }
-    int lost = 0;
-    sim_time d = w_link_delay(w, t->group, &lost);
-    if (!lost)
-        sim_after(s, d, batch_arrives, w, ti | (uint64_t)t->batch_seq << 32, NULL);
-}
-
-void w_host_close_day(world *w)
-{
-    /* Close of service: every terminal whose link is up sends what it still holds,
-     * retrying a few times, as terminals do before they shut down for the night. */
-    sim_time now = sim_now(w->s);
-    for (int i = 0; i < w->nterms; i++) {
-        w_term *t = &w->terms[i];
-        for (int tries = 0; tries < 3 && t->jr_len > 0 && w_link_up(w, t->group, now); tries++) {
-            if (!t->upload_inflight) {
-                t->jr_sent = t->jr_len;
-                t->batch_seq++;
-                t->upload_inflight = 1;
-            }
-            int dups;
-            if (w_host_upload(w, i, t->jr, t->jr_sent, t->batch_seq, &dups) >= 0)
-                ack_arrives(w->s, w, (uint64_t)i | (uint64_t)t->batch_seq << 32);
-        }
-    }
-}
-
-/* ---- blacklist distribution ---------------------------------------------------------- */
-
-/* A terminal's list after a reply: the platform sends a full list or the changes. */
-static void bl_apply(world *w, w_term *t, const host_msg *m)
-{
-    const host_msg_bl_reply *r = &m->u.bl_reply;
-    if (r->status != 0 || r->kind == HOST_BL_CURRENT)
-        return;
-    if (r->kind == HOST_BL_LIST)
-        t->nbl = 0;
-    for (uint32_t i = 0; i < r->count; i++) {
-        host_bl_entry e;
-        if (host_proto_bl_entry(m, i, &e) != 0)
-            continue;
-        size_t k = 0;
-        while (k < t->nbl && t->bl[k] != e.serial)
-            k++;
-        if (e.op == HOST_BL_REMOVE) {
-            if (k < t->nbl)
-                t->bl[k] = t->bl[--t->nbl];
-        } else if (k == t->nbl) {
-            if (t->nbl == t->capbl) {
-                size_t cap = t->capbl ? 2 * t->capbl : 8;
-                uint64_t *nb = realloc(t->bl, cap * sizeof(*nb));
-                if (nb == NULL) {
-                    w_fail(w, SIM_ERR_NOMEM, "out of memory for a blacklist");
-                    return;
-                }
-                t->bl = nb;
-                t->capbl = cap;
-            }
-            t->bl[t->nbl++] = e.serial;
-        }
-    }
-    t->bl_version = r->to_version;
-}
-
-static void bl_round_trip(sim *s, void *arg, uint64_t ti)
-{
-    world *w = arg;
-    w_term *t = &w->terms[ti];
-    if (!w_link_up(w, t->group, sim_now(s)))
-        return;
-    host_msg_bl_req req = {tid_number(t->tid), t->bl_version, HOST_BL_DELTA};
-    uint8_t frame[64], *reply = NULL;
-    size_t len;
-    host_msg m;
-    if (host_proto_encode_bl_req(++w->msg_id, &req, frame, sizeof(frame), &len) == 0 &&
-        exchange(w, frame, len, &m, &reply) == 0 && m.type == HOST_MSG_BL_REPLY) {
-        /* The reply crosses the link back; lost, the terminal asks again next time. */
-        int lost = 0;
-        w_link_delay(w, t->group, &lost);
-        if (!lost && !(w->opts->faults & SIM_FAULT_BLACKLIST_LOST))
-            bl_apply(w, t, &m);
-    }
-    free(reply);
+    if (w_link_up(w, t->group, sim_now(s)) && w_term_upload(w, (int)ti) == 0)
+        t->last_upload = sim_now(s);
 }
 
 static void bl_tick(sim *s, void *arg, uint64_t ti)
@@ -493,12 +376,18 @@ static void bl_tick(sim *s, void *arg, uint64_t ti)
     const scn_group *g = &w->sc->groups[t->group];
     if (sim_now(s) < w->sc->end + w->sc->drain)
         sim_after(s, g->blacklist_every, bl_tick, w, ti, NULL);
-    if (!w_link_up(w, t->group, sim_now(s)))
-        return;
-    int lost = 0;
-    sim_time d = w_link_delay(w, t->group, &lost);
-    if (!lost)
-        sim_after(s, d, bl_round_trip, w, ti, NULL);
+    if (w_link_up(w, t->group, sim_now(s)))
+        w_term_sync(w, (int)ti);
+}
+
+void w_host_close_day(world *w)
+{
+    /* Close of service: every terminal whose link is up sends what it still holds,
+     * retrying a few times, as terminals do before they shut down for the night. */
+    for (int i = 0; i < w->nterms; i++)
+        for (int tries = 0; tries < 3 && w_link_up(w, w->terms[i].group, sim_now(w->s)); tries++)
+            if (w_term_upload(w, i) == 0)
+                break;
 }
 
 int w_host_start(world *w)

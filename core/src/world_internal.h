@@ -29,6 +29,8 @@
 #include "obol/sim_rng.h"
 #include "obol/sim_timing.h"
 #include "obol/sim_world.h"
+#include "obol/term.h"
+#include "obol/term_simreader.h"
 
 /* Random stream ids: one per entity kind, offset by the entity's index. */
 #define W_STREAM_ARRIVALS  1ull
@@ -72,6 +74,7 @@ typedef struct w_live {
 /* A journal record: what a terminal uploads and the host settles. */
 typedef struct w_rec {
     uint32_t card;
+    int term;         /* the terminal that made it (index) */
     uint16_t counter; /* the card's offline counter before the purchase */
     uint8_t type;     /* 06 EP purchase, 09 composite */
     uint32_t amount;
@@ -86,19 +89,43 @@ typedef struct w_rec {
     uint8_t offline;                      /* made while the host was unreachable */
 } w_rec;
 
-/* A purchase that went out and got no answer (the card left the field). */
-typedef struct w_pending {
-    int active;
+/* One command and its answer, as the sniffer saw them. */
+#define W_MAX_PAIRS 16
+typedef struct w_pair {
+    uint8_t cmd[64], rsp[80];
+    uint8_t clen, rlen;
+} w_pair;
+
+/* One recorded legitimate exchange, for the replay attacker. */
+typedef struct w_capture {
+    int used;
     uint32_t card;
-    uint16_t counter;
-    uint8_t type;
-    uint32_t amount, ttn;
-    uint8_t date[4], time[3];
-    uint8_t rnd[4];
-    uint8_t kver, alg;
-    uint32_t balance;
-    uint16_t entry_station, exit_station;
-} w_pending;
+    int term;
+    w_pair pairs[W_MAX_PAIRS];
+    int npairs;
+    uint8_t ats[40];
+    uint8_t ats_len;
+    uint8_t *nvm_before; /* the card's image before the purchase (a clone) */
+    w_rec rec;           /* the record as the terminal uploaded it */
+    sim_time at;
+} w_capture;
+
+/* Where a rider pulls the card away (world_reader.c). */
+enum { W_TEAR_BEFORE = 1, W_TEAR_AFTER = 2, W_TEAR_POWER = 3 };
+
+typedef struct world world;
+
+/* The card reader of a terminal (world_reader.c): a term_reader backend. */
+typedef struct w_reader {
+    term_reader base; /* first: the kernel's view */
+    world *w;
+    int ti;
+    cos_card *card;        /* in the field, or NULL */
+    const w_capture *fake; /* a fake card answering with this recording, or NULL */
+    int tear_ins;          /* pull the card away at this INS, -1 none */
+    int tear_mode;         /* W_TEAR_* */
+    int torn;              /* the card was pulled away during this tap */
+} w_reader;
 
 typedef struct w_term {
     int group, station, index; /* index within the station */
@@ -118,40 +145,21 @@ typedef struct w_term {
     uint8_t sv_kind, sv_tries;
     int sv_result;
     sim_time sv_joined, sv_start;
-    /* journal: records not yet acknowledged by the host */
-    w_rec *jr;
-    size_t jr_len, jr_cap, jr_sent; /* [0, jr_sent) are in flight */
-    int upload_inflight;
-    uint32_t batch_seq;
-    w_pending pend;
-    /* blacklist as the terminal holds it: the version and the serials listed */
-    uint32_t bl_version;
-    uint64_t *bl;
-    size_t nbl, capbl;
-    uint8_t *frame; /* the batch frame in flight (resent as it is) */
-    size_t frame_len;
+    /* the termsim kernel, its readers and its host link */
+    world *w;
+    term *k;
+    w_reader card_rd;
+    term_simreader psam_rd;
+    uint8_t last_cmd[300]; /* the PSAM command in flight, for the trace */
+    size_t last_len;
+    uint8_t *reply;       /* the platform's last reply frame (owned) */
+    sim_time last_upload; /* when an upload last went through */
     /* counts */
     uint32_t minute_count, minute_best;
     sim_time minute_start;
 } w_term;
 
 /* ---- the world ------------------------------------------------------------------------- */
-
-/* One recorded legitimate exchange, for the replay attacker. */
-typedef struct w_capture {
-    int used;
-    uint32_t card;
-    int term;
-    uint8_t init_cmd[17];
-    uint8_t init_rsp[17]; /* data + SW of INITIALIZE */
-    uint8_t debit_cmd[21];
-    uint8_t debit_rsp[10]; /* TAC MAC2 SW */
-    uint8_t *nvm_before;   /* the card's image before the purchase (a clone) */
-    uint8_t issuer[8];     /* the card's issuer code (EF 0015) */
-    uint32_t amount;
-    uint8_t type;
-    w_rec rec;
-} w_capture;
 
 typedef struct w_lost {
     const scn_event *ev;
@@ -160,10 +168,11 @@ typedef struct w_lost {
     sim_time blocked;    /* first refusal, SIM_NEVER until then */
     uint32_t after_taps; /* accepted after the report */
     uint64_t after_amount;
+    uint32_t spent_before; /* the card's spending when last counted */
     uint32_t taps;
 } w_lost;
 
-typedef struct world {
+struct world {
     const scenario *sc;
     const sim_world_opts *opts;
     sim *s;
@@ -187,8 +196,8 @@ typedef struct world {
     struct host_hsm *hsm;
     struct host_server *srv;
     uint32_t msg_id;
-    uint64_t *dedup; /* the (card << 16 | counter) + 1 the host acknowledged as accepted */
-    size_t dedup_cap, dedup_len;
+    term_store *store;      /* the terminals' shared journal (simulation mode, in memory) */
+    int commissioning;      /* terminals being set up: their link is reliable */
     uint64_t host_flagged;  /* records accepted but flagged (blacklisted card, gap) */
     char host_refusal[256]; /* the first record the platform refused, and why */
     sim_rng link_rng;
@@ -218,7 +227,12 @@ typedef struct world {
     sim_series queue_series, throughput_series, ota_series, backlog_series;
     uint64_t taps, approved, offline_approved, declined, minute_taps;
     uint64_t settled, bad_tac, dup_settled, dup_flagged, records_made;
-    uint64_t offline_made, offline_settled;
+    uint64_t offline_made, offline_settled, records_acked, batch_resends;
+    /* the transaction at a terminal now: its exchanges for the sniffer and the trace */
+    w_capture cur;
+    int tracing;
+    sim_time trace_t0; /* shown time of the tap's start (the poll wait) */
+    int64_t tap_start; /* the terminal clock at the tap's start */
     uint64_t torn, recovered, tear_inconsistent;
     uint64_t ota_targeted, ota_updated, ota_torn, ota_twice, ota_corrupted, ota_tapped;
     uint64_t replay_attempts, replay_accepted, replay_undetected;
@@ -234,7 +248,7 @@ typedef struct world {
     char trace_replay[3][2048]; /* by scn_attack: the first accepted replay, else the first */
     int replay_trace_accepted[3];
     char trace_tear[2048];
-} world;
+};
 
 /* world.c */
 void w_fail(world *w, int err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -255,6 +269,8 @@ int w_card_enter(world *w, uint32_t idx, unsigned iface, sim_time now, sim_time 
 void w_card_leave(world *w);
 /* Makes card IDX (image, issuance at the platform) if it does not exist yet. */
 int w_card_ensure(world *w, uint32_t idx);
+/* Attaches card IDX (made on first use) to w->live without powering it. */
+int w_card_attach(world *w, uint32_t idx);
 /* Attaches a copy of a card image (a clone the attacker made) to w->live, powered on
  * contactless. IMG is not modified. Returns 0 or a negative code. */
 int w_clone_enter(world *w, uint32_t idx, const uint8_t *img, uint8_t *scratch);
@@ -269,7 +285,19 @@ int w_card_health(world *w, uint32_t idx, int *napp);
 extern const uint8_t w_ota_aid[8];
 
 /* world_term.c */
+/* Creates the terminals' PSAMs (before the platform registers them). */
 int w_terms_init(world *w);
+/* Opens the termsim kernels and downloads their parameters (after the platform). */
+int w_terms_open(world *w);
+/* Terminal TI's id (the rightmost six bytes of its PSAM's serial). */
+uint64_t w_term_id(int ti);
+/* 1 when gate T takes entries (the first half of its station's bank). */
+int w_term_is_entry(const world *w, const w_term *t);
+/* Uploads / synchronizes terminal TI now over its link; 0 or a TERM_ERR_*. */
+int w_term_upload(world *w, int ti);
+int w_term_sync(world *w, int ti);
+/* A fake card answering terminal TI with the recorded exchange C; its result. */
+int w_term_fake_tap(world *w, int ti, const w_capture *c, term_result *res);
 void w_terms_free(world *w);
 /* Runs one tap or purchase of card IDX at terminal T at NOW. KIND: W_TAP_ENTRY,
  * W_TAP_EXIT (fares from the trip record), W_TAP_FLAT (a composite purchase of AMOUNT),
@@ -289,6 +317,14 @@ uint16_t w_psam_apdu(world *w, int ti, const uint8_t *cmd, size_t len, uint8_t *
                      sim_time *dur);
 int w_term_blacklisted(const world *w, const w_term *t, uint32_t idx);
 
+/* world_reader.c */
+void w_reader_init(w_reader *x, world *w, int ti, unsigned iface);
+void w_psam_reader_init(w_term *t);
+/* The time of one card exchange at terminal TI: interface framing (air, contact, or by
+ * command for a dual terminal), frame errors, chip work WORK, the terminal per APDU. */
+sim_time w_card_exchange_time(world *w, int ti, const uint8_t *cmd, size_t len, size_t rsplen,
+                              const cos_cost *work);
+
 /* world_ota.c */
 /* After a purchase, with the card still in the field: the campaign's step. Adds the
  * time it took to *DUR. */
@@ -304,19 +340,21 @@ int w_host_start(world *w);
  * notes (accepted, duplicate, refused) update the ledger and the counts. Returns the
  * number of records accepted, or -1 when the host could not take the batch. */
 int w_host_upload(world *w, int ti, const w_rec *rec, size_t n, uint32_t seq, int *duplicates);
+/* The platform's clock set to the simulation's. */
+void w_host_clock(world *w);
+/* The operator of terminal group G at the platform. */
+uint32_t w_group_operator(int g);
+/* What the platform settled: purchases accepted, and records refused for a bad TAC. */
+int w_host_settled(world *w, uint64_t *purchases, uint64_t *bad_tac);
 /* Registers card IDX (its serial, initial balance) with the platform. */
 int w_host_issue(world *w, uint32_t idx);
 /* The platform's view of card IDX: the balance it implies (initial - purchases). */
 int w_host_implied(world *w, uint32_t idx, int64_t *implied);
-/* 1 when the host has settled (card CARD, offline counter COUNTER). */
-int w_host_has(const world *w, uint32_t card, uint16_t counter);
 /* Reports card IDX lost: the platform adds it to the blacklist now. */
 void w_host_blacklist(world *w, uint32_t idx);
 /* Close of service at the end of the run: terminals whose link is up upload what they
  * still hold. */
 void w_host_close_day(world *w);
-/* Final flush check: records still not settled. */
-uint64_t w_host_unsettled(const world *w);
 
 /* world_riders.c */
 int w_riders_start(world *w);

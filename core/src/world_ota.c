@@ -135,6 +135,14 @@ void w_ota_step(world *w, int ti, uint32_t idx, sim_time now, sim_time *dur)
     if (!w_link_up(w, t->group, now))
         return;
     sim_time start = *dur;
+    /* The kernel dropped the field after the purchase: the card is activated again. */
+    if (!cos_is_powered(&w->live.card)) {
+        uint8_t ats[40];
+        size_t alen;
+        if (cos_power_on(&w->live.card, COS_IF_CONTACTLESS, 0, ats, sizeof(ats), &alen) != 0)
+            return;
+        *dur += sim_air_activation(&w->sc->air) + sim_us(w->sc->card_chip.power_on_us);
+    }
     /* The TSM round trip over the terminal's link to fetch the script. */
     int lost = 0;
     sim_time d = w_link_delay(w, t->group, &lost) + w_link_delay(w, t->group, &lost);

@@ -94,6 +94,18 @@ static int join(world *w, int first, int n, uint32_t card, uint8_t kind, uint32_
     return 0;
 }
 
+/* Joins the entry (ENTRY 1) or exit gates of station ST of line G: the first half of
+ * a station's bank takes entries, the rest exits (world_term.c). */
+static int join_gates(world *w, int g, int st, int entry, uint32_t card, uint8_t kind, uint32_t arg)
+{
+    const scn_group *gr = &w->sc->groups[g];
+    int first = w->group_first[g] + st * gr->per_station, nin = (gr->per_station + 1) / 2;
+    if (gr->per_station == 1)
+        return join(w, first, 1, card, kind, arg);
+    return entry ? join(w, first, nin, card, kind, arg)
+                 : join(w, first + nin, gr->per_station - nin, card, kind, arg);
+}
+
 /* A station of group G, by the origin weights. */
 static int pick_station(world *w, const scn_group *g)
 {
@@ -130,8 +142,7 @@ static void ride_ends(sim *s, void *arg, uint64_t data)
     world *w = arg;
     uint32_t card = (uint32_t)data;
     int g = (int)(data >> 32 & 0xFF), st = (int)(data >> 40);
-    const scn_group *gr = &w->sc->groups[g];
-    join(w, w->group_first[g] + st * gr->per_station, gr->per_station, card, W_TAP_EXIT, 0);
+    join_gates(w, g, st, 0, card, W_TAP_EXIT, 0);
 }
 
 static void arrive(sim *s, void *arg, uint64_t data)
@@ -157,8 +168,7 @@ static void arrive(sim *s, void *arg, uint64_t data)
             while (d == o)
                 d = pick_station(w, gr);
         w->cards[card].entry_station = (uint16_t)o;
-        join(w, w->group_first[g] + o * gr->per_station, gr->per_station, card, W_TAP_ENTRY,
-             (uint32_t)d);
+        join_gates(w, g, o, 1, card, W_TAP_ENTRY, (uint32_t)d);
     } else {
         uint32_t amount =
             sc->has_amount ? sc->amount_min +
@@ -189,7 +199,18 @@ static void tap_now(sim *s, void *arg, uint64_t ti)
                             (double)SIM_MS);
     }
     sim_time dur = 0;
-    int r = w_term_tap(w, (int)ti, t->sv_card, t->sv_kind, t->sv_arg, sim_now(s) + extra, &dur);
+    /* Under SIM_FAULT_NO_RECOVERY a rider whose card was pulled away tries the next
+     * gate of the bank instead of the same one, where the purchase left pending is
+     * never resolved. */
+    int at = (int)ti;
+    if (t->sv_tries > 0 && (w->opts->faults & SIM_FAULT_NO_RECOVERY)) {
+        const scn_group *g = &sc->groups[t->group];
+        int first = w->group_first[t->group] + t->station * g->per_station;
+        int nin = g->kind == SCN_GATE ? (g->per_station + 1) / 2 : g->per_station;
+        int side = t->index < nin ? 0 : nin, n = t->index < nin ? nin : g->per_station - nin;
+        at = first + side + (t->index - side + t->sv_tries) % n;
+    }
+    int r = w_term_tap(w, at, t->sv_card, t->sv_kind, t->sv_arg, sim_now(s) + extra, &dur);
     w->minute_taps++;
     if (r == -2 && t->sv_tries < 6) {
         /* The card left the field: the gate asks for the card again. */
@@ -352,14 +373,20 @@ static void thief_tap(sim *s, void *arg, uint64_t li)
         return;
     sim_rng r;
     sim_rng_init(&r, w->seed, W_STREAM_LOST + li * 1000003u + l->taps);
-    int ti =
-        w->group_first[e->group] + (int)sim_rng_below(&r, (uint64_t)(g->stations * g->per_station));
+    /* The thief rides: an entry at one station, an exit at another, in turn. */
+    int st = (int)sim_rng_below(&r, (uint64_t)g->stations), nin = (g->per_station + 1) / 2;
+    int exit_tap = (l->taps % 2) == 1 && g->per_station > 1;
+    int k = exit_tap ? nin + (int)sim_rng_below(&r, (uint64_t)(g->per_station - nin))
+                     : (int)sim_rng_below(&r, (uint64_t)nin);
+    int ti = w->group_first[e->group] + st * g->per_station + k;
     sim_time dur;
-    int res = w_term_tap(w, ti, l->card, W_TAP_FLAT, e->amount, sim_now(s), &dur);
+    int res = w_term_tap(w, ti, l->card, exit_tap ? W_TAP_EXIT : W_TAP_ENTRY, e->amount, sim_now(s),
+                         &dur);
     l->taps++;
     if (res == 1) {
         l->after_taps++;
-        l->after_amount += e->amount;
+        l->after_amount += w->cards[l->card].spent - l->spent_before;
+        l->spent_before = w->cards[l->card].spent;
     } else if (res == 0 && w_term_blacklisted(w, &w->terms[ti], l->card)) {
         l->blocked = sim_now(s);
         return; /* refused: the card is kept at the gate */
@@ -372,6 +399,7 @@ static void report_lost(sim *s, void *arg, uint64_t li)
     world *w = arg;
     w_lost *l = &w->lost[li];
     l->reported = sim_now(s);
+    l->spent_before = w->cards[l->card].spent;
     /* The card was issued long before it was lost. */
     if (w_card_ensure(w, l->card) != 0)
         return;

@@ -39,7 +39,7 @@ enum {
     SIM_FAULT_NONE = 0,
     SIM_FAULT_CARD_FIXED_RNG = 1 << 0, /* cards' RNG repeats: replays to a clone succeed */
     SIM_FAULT_BLACKLIST_LOST = 1 << 1, /* blacklist distribution never reaches a terminal */
-    SIM_FAULT_NO_RECOVERY = 1 << 3,    /* terminals forget torn purchases (no PROVE) */
+    SIM_FAULT_NO_RECOVERY = 1 << 3,    /* riders re-tap a torn card at another gate */
 };
 
 /* What a run did, for benchmarks and progress displays. */
