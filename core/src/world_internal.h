@@ -154,6 +154,7 @@ typedef struct w_term {
     size_t last_len;
     uint8_t *reply;       /* the platform's last reply frame (owned) */
     sim_time last_upload; /* when an upload last went through */
+    uint32_t bl_version;  /* the blacklist version the kernel holds (after a sync) */
     /* counts */
     uint32_t minute_count, minute_best;
     sim_time minute_start;

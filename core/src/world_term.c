@@ -261,7 +261,10 @@ int w_term_upload(world *w, int ti)
 
 int w_term_sync(world *w, int ti)
 {
-    return term_sync(w->terms[ti].k, W_EPOCH_NS + sim_now(w->s), NULL);
+    w_term *t = &w->terms[ti];
+    int rc = term_sync(t->k, W_EPOCH_NS + sim_now(w->s), NULL);
+    t->bl_version = term_blacklist_version(t->k);
+    return rc;
 }
 
 /* Early removal: where the card leaves. */
