@@ -29,6 +29,7 @@ typedef struct meas {
     char money[1024];
     char bl[1024];
     char ota[512];
+    char replay[768];
 } meas;
 
 static void put(meas *me, const char *name, double v, int ok)
@@ -325,6 +326,24 @@ static const char *trace_for(world *w, const char *metric)
 
 static const char *detail_for(world *w, const meas *me, const char *metric)
 {
+    if (strncmp(metric, "replay", 6) == 0) {
+        static const char *const what[3] = {"recorded DEBITs to card clones",
+                                            "recorded card answers to gates",
+                                            "recorded records to the platform"};
+        size_t off = 0;
+        for (int k = 0; k < 3; k++)
+            if (w->replay_kind_tries[k] > 0)
+                off += (size_t)snprintf(((meas *)me)->replay + off, sizeof(me->replay) - off,
+                                        "%s: %llu accepted of %llu\n", what[k],
+                                        (unsigned long long)w->replay_kind_accepted[k],
+                                        (unsigned long long)w->replay_kind_tries[k]);
+        if (w->replay_kind_accepted[1] > 0 && off < sizeof(me->replay))
+            snprintf(((meas *)me)->replay + off, sizeof(me->replay) - off,
+                     "a gate approved a fake card whose MAC2 its PSAM refused (the trace ends "
+                     "with CREDIT SAM FOR PURCHASE answered 9302): the terminal let the rider "
+                     "through and left the verdict to the platform's TAC check\n");
+        return me->replay[0] ? me->replay : NULL;
+    }
     if ((strncmp(metric, "fares", 5) == 0 || strncmp(metric, "settle", 6) == 0 ||
          strncmp(metric, "host", 4) == 0) &&
         w->host_refusal[0])
