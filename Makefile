@@ -1,8 +1,9 @@
 # obol: the two commands a user needs, and a few more. Each target installs what is
 # missing (scripts/deps.sh), configures with CMake presets and builds.
 #   make run       the main job: play the scenario library, write the report to reports/out/
-#   make test      every test: ctest in the default build and in the ASan+UBSan build,
-#                  the APDU fuzzer for a bounded time, and the Cortex-M3 card image
+#   make test      every test: the Cortex-M3 card image first (the hardware tests run it
+#                  under QEMU), ctest in the default build and in the ASan+UBSan build,
+#                  the APDU fuzzer for a bounded time
 #   make bench     every benchmark, one `BENCH name value unit` line per figure
 #   make firmware  the Cortex-M3 card image build-arm/obol-card.elf
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
@@ -25,7 +26,7 @@ build-asan: deps
 run: build
 	@./build/bin/obol run all
 
-test: test-default test-asan test-fuzz firmware
+test: firmware test-default test-asan test-fuzz
 
 test-default: build
 	@echo "== ctest (default build)"
