@@ -122,8 +122,7 @@ static void attack(sim *s, void *arg, uint64_t data)
         c = &w->cap[(k0 + i) % have];
     }
     w->replay_attempts++;
-    w->trace_len = 0;
-    w->trace_cur[0] = '\0';
+    w_trace_reset(w);
     int res;
     if (e->attack == SCN_REPLAY_CARD) {
         res = replay_card(w, c);
@@ -149,6 +148,7 @@ static void attack(sim *s, void *arg, uint64_t data)
     /* The report shows the first accepted replay, else the first attempt. */
     char *tr = w->trace_replay[e->attack];
     if ((res == 1 && !w->replay_trace_accepted[e->attack]) || tr[0] == '\0') {
+        w_trace_text(w);
         size_t cap = sizeof(w->trace_replay[0]);
         size_t len = w->trace_len < cap - 1 ? w->trace_len : cap - 1;
         memcpy(tr, w->trace_cur, len);

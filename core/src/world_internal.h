@@ -160,6 +160,17 @@ typedef struct w_term {
     sim_time minute_start;
 } w_term;
 
+/* One event of a transaction's trace, kept raw until the report needs text. */
+#define W_TRACE_EVENTS 48
+typedef struct w_tev {
+    char who; /* 'c' card, 'p' PSAM, 0 a note */
+    uint8_t lost;
+    uint16_t clen, rlen; /* APDU: lengths (bytes beyond the buffers are shown as "..") */
+    uint16_t off, len;   /* note: its text in world.notes */
+    uint8_t cmd[64], rsp[64];
+    sim_time t;
+} w_tev;
+
 /* ---- the world ------------------------------------------------------------------------- */
 
 typedef struct w_lost {
@@ -245,6 +256,10 @@ struct world {
     char trace_slowest[4096];
     sim_time slowest;
     char trace_cur[4096];
+    w_tev tev[W_TRACE_EVENTS];
+    int ntev;
+    char notes[2048];
+    size_t notes_len;
     size_t trace_len;
     char trace_replay[3][2048]; /* by scn_attack: the first accepted replay, else the first */
     int replay_trace_accepted[3];
@@ -372,7 +387,10 @@ int w_attack_start(world *w);
 /* world_checks.c */
 int w_report(world *w, const rpt_catalog *cat, rpt_report *report);
 
-/* Trace: appends a line to the current transaction's trace. */
+/* Trace: starts a transaction's trace; appends a note (a line) or an exchange; the
+ * text so far (in w->trace_cur, w->trace_len). */
+void w_trace_reset(world *w);
+const char *w_trace_text(world *w);
 void w_trace(world *w, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void w_trace_apdu(world *w, const char *who, const uint8_t *cmd, size_t clen, const uint8_t *rsp,
                   size_t rlen, sim_time t);

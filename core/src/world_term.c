@@ -34,18 +34,50 @@ uint64_t w_term_id(int ti)
     return (PSAM_SERIAL0 + (uint64_t)ti) & 0xFFFFFFFFFFFFull;
 }
 
+/* The trace is kept as raw events while a transaction runs and turned into text only
+ * when the report needs it (the slowest transaction, the first torn one, a replay):
+ * formatting every exchange of every tap would cost more than the simulation. */
+void w_trace_reset(world *w)
+{
+    w->ntev = 0;
+    w->notes_len = 0;
+    w->trace_len = 0;
+    w->trace_cur[0] = '\0';
+}
+
 void w_trace(world *w, const char *fmt, ...)
 {
-    if (w->trace_len >= sizeof(w->trace_cur) - 1)
+    if (w->ntev >= W_TRACE_EVENTS || w->notes_len >= sizeof(w->notes) - 1)
         return;
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(w->trace_cur + w->trace_len, sizeof(w->trace_cur) - w->trace_len, fmt, ap);
+    int n = vsnprintf(w->notes + w->notes_len, sizeof(w->notes) - w->notes_len, fmt, ap);
     va_end(ap);
-    if (n > 0)
-        w->trace_len += (size_t)n;
-    if (w->trace_len >= sizeof(w->trace_cur))
-        w->trace_len = sizeof(w->trace_cur) - 1;
+    if (n < 0)
+        return;
+    size_t len = (size_t)n < sizeof(w->notes) - w->notes_len ? (size_t)n
+                                                             : sizeof(w->notes) - w->notes_len - 1;
+    w_tev *e = &w->tev[w->ntev++];
+    e->who = 0;
+    e->off = (uint16_t)w->notes_len;
+    e->len = (uint16_t)len;
+    w->notes_len += len;
+}
+
+void w_trace_apdu(world *w, const char *who, const uint8_t *cmd, size_t clen, const uint8_t *rsp,
+                  size_t rlen, sim_time t)
+{
+    if (w->ntev >= W_TRACE_EVENTS)
+        return;
+    w_tev *e = &w->tev[w->ntev++];
+    e->who = who[0];
+    e->t = t;
+    e->clen = (uint16_t)clen;
+    memcpy(e->cmd, cmd, clen < sizeof(e->cmd) ? clen : sizeof(e->cmd));
+    e->lost = rsp == NULL;
+    e->rlen = (uint16_t)(rsp != NULL ? rlen : 0);
+    if (rsp != NULL)
+        memcpy(e->rsp, rsp, rlen < sizeof(e->rsp) ? rlen : sizeof(e->rsp));
 }
 
 static void hex(char *out, const uint8_t *p, size_t n, size_t max)
@@ -61,16 +93,32 @@ static void hex(char *out, const uint8_t *p, size_t n, size_t max)
         strcat(out, "..");
 }
 
-void w_trace_apdu(world *w, const char *who, const uint8_t *cmd, size_t clen, const uint8_t *rsp,
-                  size_t rlen, sim_time t)
+const char *w_trace_text(world *w)
 {
-    char c[140], r[140];
-    hex(c, cmd, clen, 64);
-    if (rsp != NULL)
-        hex(r, rsp, rlen, 64);
-    else
-        strcpy(r, "(no answer: the card left the field)");
-    w_trace(w, "%9.3f ms %-4s > %s\n%9s    %-4s < %s\n", (double)t / SIM_MS, who, c, "", who, r);
+    size_t off = 0, cap = sizeof(w->trace_cur);
+    for (int i = 0; i < w->ntev && off < cap - 1; i++) {
+        const w_tev *e = &w->tev[i];
+        int n;
+        if (e->who == 0) {
+            n = snprintf(w->trace_cur + off, cap - off, "%.*s", (int)e->len, w->notes + e->off);
+        } else {
+            const char *who = e->who == 'p' ? "psam" : "card";
+            char c[140], r[140];
+            hex(c, e->cmd, e->clen, sizeof(e->cmd));
+            if (e->lost)
+                strcpy(r, "(no answer: the card left the field)");
+            else
+                hex(r, e->rsp, e->rlen, sizeof(e->rsp));
+            n = snprintf(w->trace_cur + off, cap - off, "%9.3f ms %-4s > %s\n%9s    %-4s < %s\n",
+                         (double)e->t / SIM_MS, who, c, "", who, r);
+        }
+        if (n < 0)
+            break;
+        off += (size_t)n < cap - off ? (size_t)n : cap - off - 1;
+    }
+    w->trace_cur[off] = '\0';
+    w->trace_len = off;
+    return w->trace_cur;
 }
 
 /* ---- the host link ----------------------------------------------------------------------- */
@@ -177,8 +225,7 @@ int w_terms_init(world *w)
             }
     }
     w->group_first[sc->ngroups] = ti;
-    w->trace_len = 0;
-    w->trace_cur[0] = '\0';
+    w_trace_reset(w);
     return 0;
 }
 
@@ -288,8 +335,7 @@ int w_term_tap(world *w, int ti, uint32_t idx, int kind, uint32_t amount, sim_ti
     int approved = 0, lost = 0;
     (void)kind;
 
-    w->trace_len = 0;
-    w->trace_cur[0] = '\0';
+    w_trace_reset(w);
     w->cur.npairs = 0;
     w->tracing = 1;
     w_trace(w, "terminal %012llX (%s, station %d), card %llu\n", (unsigned long long)w_term_id(ti),
@@ -341,6 +387,7 @@ int w_term_tap(world *w, int ti, uint32_t idx, int kind, uint32_t amount, sim_ti
             w->torn++;
             cd->torn = 1;
             if (w->trace_tear[0] == '\0') {
+                w_trace_text(w);
                 size_t k = w->trace_len < sizeof(w->trace_tear) - 1 ? w->trace_len
                                                                     : sizeof(w->trace_tear) - 1;
                 memcpy(w->trace_tear, w->trace_cur, k);
@@ -395,6 +442,7 @@ int w_term_tap(world *w, int ti, uint32_t idx, int kind, uint32_t amount, sim_ti
     w->tracing = 0;
     if (d > w->slowest) {
         w->slowest = d;
+        w_trace_text(w);
         memcpy(w->trace_slowest, w->trace_cur, w->trace_len + 1);
     }
     sim_hist_record(&w->tap_ns, d);
