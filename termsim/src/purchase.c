@@ -211,8 +211,11 @@ int term__buy_run(term *t, const term__card *c, const term__buy *b, term_result 
     if (t->cfg.crash_at == TERM_CRASH_AFTER_DEBIT)
         return term__stop_pending(t, &x, res, 0, 0, 0);
     memcpy(res->tac, tac, 4);
-    /* MAC2 shows the card holds the real purchase key. A refusal does not undo the
-     * card's debit: the record is kept, flagged, and the host judges by the TAC. */
+    /* MAC2 shows the card holds the real purchase key (PBOC 2.0 part 1: CREDIT SAM FOR
+     * PURCHASE). A refusal does not undo a genuine card's debit, so the record is kept,
+     * flagged, and the host judges it by the TAC; but the terminal does not serve a card
+     * that failed authentication (a clone or a replay of recorded answers): the gate
+     * stays shut, the POS prints no receipt. */
     rc = term__psam_credit(t, mac2, &sw);
     if (rc != 0 || sw != COS_SW_OK)
         x.flags |= TERM_F_MAC2_BAD;
@@ -225,5 +228,7 @@ int term__buy_run(term *t, const term__card *c, const term__buy *b, term_result 
         t->dead = 1;
         return TERM_ERR_CRASHED;
     }
+    if (x.flags & TERM_F_MAC2_BAD)
+        return term__finish(t, res, TERM_DECLINED, TERM_R_NOT_GENUINE, 0);
     return term__finish(t, res, TERM_APPROVED, TERM_R_OK, 0);
 }

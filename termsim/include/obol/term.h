@@ -69,7 +69,8 @@ enum {
     XX(LOCKED, 12, "purse locked after MAC failures")                                              \
     XX(KEY, 13, "key index or version not supported")                                              \
     XX(CARD_LOST, 14, "card left the field before anything was taken")                             \
-    XX(RECOVERED, 15, "a transaction interrupted earlier was completed")
+    XX(RECOVERED, 15, "a transaction interrupted earlier was completed")                           \
+    XX(NOT_GENUINE, 16, "the card failed authentication: the PSAM refused its MAC2")
 
 enum term_reason {
 #define TERM__REASON_ENUM(name, value, msg) TERM_R_##name = (value),
