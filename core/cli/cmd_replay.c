@@ -24,9 +24,9 @@
 #include "link.h"
 #include "obol/trace.h"
 #include "obol/trace_mask.h"
+#include "obol/trace_replay.h"
 
 #define MAX_TARGETS 16
-#define RSP_CAP     (65536 + 2)
 
 typedef struct target {
     char *spec_text; /* --card argument (owned; SPEC points into it), or NULL */
@@ -36,29 +36,12 @@ typedef struct target {
     int trace_reader; /* index in the trace, -1 unmapped */
 } target;
 
-/* One replayed exchange, for the report and JUnit. */
-typedef struct outcome {
-    size_t cmd_ev; /* index of the command event (or of the power event) */
-    size_t num;    /* the exchange's number (1, 2, ...), 0 for a power event */
-    size_t rsp_ev; /* index of the expected response, or (size_t)-1 */
-    int status;    /* 0 match, 1 divergence, 2 not replayed */
-    size_t masked; /* bytes masked */
-    uint8_t *got;  /* what the card answered (owned), NULL when nothing */
-    size_t gotlen;
-    long diff;     /* first differing offset */
-    char why[160]; /* mask or error text */
-} outcome;
-
 typedef struct replay {
-    const trace_log *t;
     trace_masks masks;
     target targets[MAX_TARGETS];
     size_t ntargets;
     int ignore_atr;
     unsigned context;
-    outcome *out;
-    size_t nout;
-    size_t nexchanges; /* APDU exchanges among the outcomes */
 } replay;
 
 static void usage_replay(FILE *f)
@@ -92,299 +75,42 @@ static void usage_replay(FILE *f)
                "answer, 2 bad usage or a malformed trace (FILE:LINE: what was expected).\n");
 }
 
-/* ---- printing ----------------------------------------------------------------------- */
+/* ---- targets: the CLI's links as trace_replay targets ------------------------------ */
 
-/* Prints BYTES as hex; bytes with MASK set print as "..". */
-static void put_hex(FILE *f, const uint8_t *b, size_t n, const uint8_t *mask)
+static int tg_power_on(void *ctx, int warm, const uint8_t **atr, size_t *atrlen)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (mask != NULL && mask[i])
-            fputs("..", f);
-        else
-            fprintf(f, "%02X", b[i]);
-    }
+    return link_power_on(ctx, warm, atr, atrlen);
 }
 
-static uint16_t sw_of(const uint8_t *r, size_t n)
+static int tg_power_off(void *ctx)
 {
-    return n >= 2 ? (uint16_t)(r[n - 2] << 8 | r[n - 1]) : 0;
+    return link_power_off(ctx);
 }
 
-static void print_context(const replay *rp, size_t k, FILE *f)
+static int tg_transmit(void *ctx, const uint8_t *cmd, size_t len, uint8_t *rsp, size_t cap,
+                       size_t *rsplen)
 {
-    size_t from = k > rp->context ? k - rp->context : 0;
-    if (from == k)
-        return;
-    fprintf(f, "  before it:\n");
-    for (size_t i = from; i < k; i++) {
-        const outcome *o = &rp->out[i];
-        const trace_event *e = &rp->t->ev[o->cmd_ev];
-        char where[64];
-        if (o->num)
-            snprintf(where, sizeof(where), "#%zu line %u", o->num, (unsigned)e->line);
-        else
-            snprintf(where, sizeof(where), "line %u", (unsigned)e->line);
-        fprintf(f, "    %-16s %s ", where, trace_kind_token(e->kind));
-        put_hex(f, e->data, e->len, NULL);
-        if (o->rsp_ev != (size_t)-1) {
-            const trace_event *r = &rp->t->ev[o->rsp_ev];
-            fprintf(f, "\n    %-16s < ", "");
-            put_hex(f, r->data, r->len, NULL);
-        }
-        fprintf(f, "%s\n", o->masked ? "  (matched, masked)" : "  (matched)");
-    }
+    return link_transmit(ctx, cmd, len, rsp, cap, rsplen);
 }
 
-static void print_divergence(const replay *rp, size_t k, const char *target_name, FILE *f)
+static int tg_is_powered(void *ctx)
 {
-    const outcome *o = &rp->out[k];
-    const trace_event *e = &rp->t->ev[o->cmd_ev];
-    const char *reader = rp->t->readers[e->reader];
-    if (o->num)
-        fprintf(f, "replay: DIVERGENCE at exchange %zu (%s:%u, reader \"%s\" -> %s)\n", o->num,
-                rp->t->path, (unsigned)e->line, reader, target_name);
-    else
-        fprintf(f, "replay: DIVERGENCE at %s (%s:%u, reader \"%s\" -> %s)\n",
-                e->kind == TRACE_RESET ? "a warm reset" : "power on", rp->t->path,
-                (unsigned)e->line, reader, target_name);
-    print_context(rp, k, f);
-    if (e->kind != TRACE_CMD) {
-        fprintf(f, "  %-9s %s\n", trace_kind_token(e->kind), "power event");
-        fprintf(f, "  expected ATR ");
-        put_hex(f, e->data, e->len, NULL);
-        fprintf(f, "\n  got      ATR ");
-        put_hex(f, o->got, o->gotlen, NULL);
-        fprintf(f, "\n  %s\n", o->why);
-        return;
-    }
-    const trace_event *r = &rp->t->ev[o->rsp_ev];
-    uint8_t *mask = calloc(r->len ? r->len : 1, 1);
-    if (mask != NULL)
-        trace_mask_apply(&rp->masks, e->data, e->len, r->data, r->len, mask, NULL);
-    fprintf(f, "  command  > ");
-    put_hex(f, e->data, e->len, NULL);
-    fprintf(f, "\n  expected < ");
-    put_hex(f, r->data, r->len, mask);
-    fprintf(f, "   (%s:%u)\n  got      < ", rp->t->path, (unsigned)r->line);
-    if (o->got != NULL)
-        put_hex(f, o->got, o->gotlen, NULL);
-    else
-        fputs("(no answer)", f);
-    fputc('\n', f);
-    if (o->got == NULL)
-        fprintf(f, "  %s\n", o->why);
-    else if (sw_of(r->data, r->len) != sw_of(o->got, o->gotlen))
-        fprintf(f, "  the status word differs: expected %04X, got %04X\n", sw_of(r->data, r->len),
-                sw_of(o->got, o->gotlen));
-    else if (r->len != o->gotlen)
-        fprintf(f, "  the length differs: expected %u data bytes, got %zu\n", r->len - 2,
-                o->gotlen - 2);
-    else
-        fprintf(f, "  first difference at data byte %ld: expected %02X, got %02X\n", o->diff,
-                r->data[o->diff], o->got[o->diff]);
-    if (o->why[0] && o->got != NULL)
-        fprintf(f, "  masked in this response: %s\n", o->why);
-    free(mask);
+    return ((const link *)ctx)->powered;
 }
 
-/* ---- JUnit ---------------------------------------------------------------------------- */
-
-static void xml_text(FILE *f, const char *s)
+static const char *tg_errmsg(void *ctx)
 {
-    for (; *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            if ((unsigned char)*s >= 0x20 || *s == '\n' || *s == '\t')
-                fputc(*s, f);
-        }
-    }
+    return link_errmsg(ctx);
 }
 
-static int write_junit(const replay *rp, const char *path, size_t first_bad)
-{
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
-        return -1;
-    size_t failures = first_bad < rp->nout ? 1 : 0, skipped = 0;
-    for (size_t i = 0; i < rp->nout; i++)
-        skipped += rp->out[i].status == 2;
-    fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n");
-    fprintf(f, "  <testsuite name=\"replay ");
-    xml_text(f, rp->t->path);
-    fprintf(f, "\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", rp->nout,
-            failures, skipped);
-    for (size_t i = 0; i < rp->nout; i++) {
-        const outcome *o = &rp->out[i];
-        const trace_event *e = &rp->t->ev[o->cmd_ev];
-        char name[128];
-        if (e->kind == TRACE_CMD)
-            snprintf(name, sizeof(name), "#%zu %02X %02X %02X %02X (line %u)", o->num, e->data[0],
-                     e->data[1], e->data[2], e->data[3], (unsigned)e->line);
-        else
-            snprintf(name, sizeof(name), "%s (line %u)", trace_kind_token(e->kind),
-                     (unsigned)e->line);
-        fprintf(f, "    <testcase classname=\"replay.");
-        xml_text(f, rp->t->readers[e->reader]);
-        fprintf(f, "\" name=\"");
-        xml_text(f, name);
-        fprintf(f, "\"");
-        if (o->status == 0) {
-            fprintf(f, "/>\n");
-            continue;
-        }
-        fprintf(f, ">\n");
-        if (o->status == 2) {
-            fprintf(f, "      <skipped message=\"not replayed after the divergence\"/>\n");
-        } else {
-            fprintf(f, "      <failure message=\"");
-            char msg[256];
-            if (o->got == NULL)
-                snprintf(msg, sizeof(msg), "no answer: %s", o->why);
-            else
-                snprintf(msg, sizeof(msg), "response differs at byte %ld", o->diff);
-            xml_text(f, msg);
-            fprintf(f, "\">");
-            if (o->rsp_ev != (size_t)-1) {
-                const trace_event *r = &rp->t->ev[o->rsp_ev];
-                fprintf(f, "expected ");
-                put_hex(f, r->data, r->len, NULL);
-                fprintf(f, "\ngot ");
-                if (o->got != NULL)
-                    put_hex(f, o->got, o->gotlen, NULL);
-            }
-            fprintf(f, "</failure>\n");
-        }
-        fprintf(f, "    </testcase>\n");
-    }
-    fprintf(f, "  </testsuite>\n</testsuites>\n");
-    return fclose(f) == 0 ? 0 : -1;
-}
-
-/* ---- the replay ----------------------------------------------------------------------- */
-
-static target *target_of(replay *rp, uint32_t reader)
-{
-    for (size_t i = 0; i < rp->ntargets; i++)
-        if (rp->targets[i].trace_reader == (int)reader)
-            return &rp->targets[i];
-    return NULL;
-}
-
-static outcome *new_outcome(replay *rp, size_t ev)
-{
-    outcome *o = &rp->out[rp->nout++];
-    memset(o, 0, sizeof(*o));
-    o->cmd_ev = ev;
-    o->rsp_ev = (size_t)-1;
-    if (rp->t->ev[ev].kind == TRACE_CMD)
-        o->num = ++rp->nexchanges;
-    return o;
-}
-
-/* Plays the trace. Returns the index of the diverging outcome, or RP->nout when all
- * matched. */
-static size_t play(replay *rp, uint8_t *rsp)
-{
-    const trace_log *t = rp->t;
-    for (size_t i = 0; i < t->nev; i++) {
-        const trace_event *e = &t->ev[i];
-        target *tg = target_of(rp, e->reader);
-        if (tg == NULL || e->kind == TRACE_RSP)
-            continue;
-        link *l = tg->link;
-        const uint8_t *atr;
-        size_t atrlen;
-        if (e->kind == TRACE_OFF) {
-            link_power_off(l);
-            continue;
-        }
-        outcome *o = new_outcome(rp, i);
-        if (e->kind == TRACE_ON || e->kind == TRACE_RESET) {
-            if (link_power_on(l, e->kind == TRACE_RESET, &atr, &atrlen) != 0) {
-                snprintf(o->why, sizeof(o->why), "%s", link_errmsg(l));
-                o->status = 1;
-                return rp->nout - 1;
-            }
-            if (!rp->ignore_atr && e->len > 0 &&
-                (atrlen != e->len || memcmp(atr, e->data, atrlen) != 0)) {
-                o->got = malloc(atrlen ? atrlen : 1);
-                if (o->got != NULL)
-                    memcpy(o->got, atr, atrlen);
-                o->gotlen = atrlen;
-                snprintf(o->why, sizeof(o->why), "the ATR differs (--ignore-atr skips this)");
-                o->status = 1;
-                return rp->nout - 1;
-            }
-            continue;
-        }
-        /* a command: its response is the next event of the same reader */
-        for (size_t j = i + 1; j < t->nev; j++)
-            if (t->ev[j].reader == e->reader) {
-                o->rsp_ev = j;
-                break;
-            }
-        const trace_event *r = &t->ev[o->rsp_ev];
-        size_t got = 0;
-        int rc = 0;
-        if (!l->powered) /* imported traces start with a powered card */
-            rc = link_power_on(l, 0, &atr, &atrlen);
-        if (rc == 0)
-            rc = link_transmit(l, e->data, e->len, rsp, RSP_CAP, &got);
-        if (rc != 0) {
-            snprintf(o->why, sizeof(o->why), "%s", link_errmsg(l));
-            o->status = 1;
-            return rp->nout - 1;
-        }
-        const char *why = NULL;
-        uint8_t *mask = malloc(r->len);
-        o->diff =
-            trace_mask_compare(&rp->masks, e->data, e->len, r->data, r->len, rsp, got, mask, &why);
-        for (size_t k = 0; mask != NULL && k < r->len; k++)
-            o->masked += mask[k];
-        free(mask);
-        if (why != NULL)
-            snprintf(o->why, sizeof(o->why), "%s", why);
-        if ((o->got = malloc(got)) != NULL)
-            memcpy(o->got, rsp, got);
-        o->gotlen = got;
-        if (o->diff >= 0) {
-            o->status = 1;
-            return rp->nout - 1;
-        }
-    }
-    return rp->nout;
-}
-
-/* Counts what play() did not reach, for the JUnit report. */
-static void add_unplayed(replay *rp, size_t after_ev)
-{
-    for (size_t i = after_ev + 1; i < rp->t->nev; i++) {
-        const trace_event *e = &rp->t->ev[i];
-        if (target_of(rp, e->reader) == NULL || e->kind == TRACE_RSP || e->kind == TRACE_OFF)
-            continue;
-        outcome *o = new_outcome(rp, i);
-        o->status = 2;
-    }
-}
+static const trace_target_ops link_target_ops = {tg_power_on, tg_power_off, tg_transmit,
+                                                 tg_is_powered, tg_errmsg};
 
 /* Maps the trace's readers to the targets: a --card whose name= is a reader's name
  * takes that reader; the others take the remaining readers in order of first
  * appearance (or of --only). */
-static int map_readers(replay *rp, char **only, size_t nonly)
+static int map_readers(replay *rp, const trace_log *t, char **only, size_t nonly)
 {
-    const trace_log *t = rp->t;
     size_t nwant = nonly ? nonly : t->nreaders;
     int want[MAX_TARGETS];
     if (nwant > MAX_TARGETS)
@@ -475,8 +201,10 @@ int obol_cmd_replay(int argc, char **argv)
         {"format", required_argument, NULL, 'f'}, {"junit", required_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     static replay rp;
-    static uint8_t rsp[RSP_CAP];
     trace_log t;
+    trace_replay tr;
+    trace_target tts[MAX_TARGETS];
+    trace_target **by_reader = NULL;
     trace_format fmt = TRACE_FMT_AUTO;
     char *only[MAX_TARGETS];
     size_t nonly = 0;
@@ -485,6 +213,7 @@ int obol_cmd_replay(int argc, char **argv)
     char err[1024];
     uint64_t v;
     memset(&rp, 0, sizeof(rp));
+    memset(&tr, 0, sizeof(tr));
     rp.context = 3;
     trace_log_init(&t);
     opterr = 0;
@@ -577,10 +306,13 @@ int obol_cmd_replay(int argc, char **argv)
         obol_usage_error("replay: %s", err);
         goto out;
     }
-    rp.t = &t;
-    if ((rc = map_readers(&rp, only, nonly)) != 0)
+    if ((rc = map_readers(&rp, &t, only, nonly)) != 0)
         goto out;
     rc = 2;
+    if ((by_reader = calloc(t.nreaders + 1, sizeof(*by_reader))) == NULL) {
+        obol_usage_error("replay: out of memory");
+        goto out;
+    }
     for (size_t i = 0; i < rp.ntargets; i++) {
         target *tg = &rp.targets[i];
         if (tg->trace_reader < 0)
@@ -602,26 +334,28 @@ int obol_cmd_replay(int argc, char **argv)
             }
             goto out;
         }
+        tts[i] = (trace_target){&link_target_ops, tg->link, tg->link->name};
+        by_reader[tg->trace_reader] = &tts[i];
     }
-    if ((rp.out = calloc(t.nev + 1, sizeof(*rp.out))) == NULL) {
+    tr.t = &t;
+    tr.masks = &rp.masks;
+    tr.targets = by_reader;
+    tr.ignore_atr = rp.ignore_atr;
+    tr.context = rp.context;
+    int prc = trace_replay_run(&tr);
+    if (prc < 0) {
+        fprintf(stderr, "obol: replay: %s\n", trace_strerror(prc));
         rc = 1;
         goto out;
     }
-    size_t bad = play(&rp, rsp);
-    if (bad < rp.nout) {
-        const target *tg = target_of(&rp, t.ev[rp.out[bad].cmd_ev].reader);
-        print_divergence(&rp, bad, tg->link->name, stdout);
-        add_unplayed(&rp, rp.out[bad].cmd_ev);
+    if (prc == 1) {
+        trace_replay_print(&tr, stdout);
         rc = 1;
     } else {
-        size_t masked = 0, nmasked = 0;
-        for (size_t i = 0; i < rp.nout; i++)
-            if (rp.out[i].masked) {
-                masked += rp.out[i].masked;
-                nmasked++;
-            }
-        size_t power = rp.nout - rp.nexchanges;
-        printf("replay: %s: %zu exchange%s", t.path, rp.nexchanges, rp.nexchanges == 1 ? "" : "s");
+        size_t masked, nmasked;
+        trace_replay_masked(&tr, &masked, &nmasked);
+        size_t power = tr.nout - tr.nexchanges;
+        printf("replay: %s: %zu exchange%s", t.path, tr.nexchanges, tr.nexchanges == 1 ? "" : "s");
         if (power)
             printf(" and %zu power-on%s", power, power == 1 ? "" : "s");
         printf(" replayed, all match");
@@ -631,7 +365,7 @@ int obol_cmd_replay(int argc, char **argv)
         printf("\n");
         rc = 0;
     }
-    if (junit != NULL && write_junit(&rp, junit, bad) != 0) {
+    if (junit != NULL && trace_replay_write_junit(&tr, junit) != 0) {
         fprintf(stderr, "obol: replay: cannot write %s: %s\n", junit, strerror(errno));
         rc = 1;
     }
@@ -644,9 +378,8 @@ out:
         }
         free(rp.targets[i].spec_text);
     }
-    for (size_t i = 0; i < rp.nout; i++)
-        free(rp.out[i].got);
-    free(rp.out);
+    trace_replay_free(&tr);
+    free(by_reader);
     trace_mask_free(&rp.masks);
     trace_log_free(&t);
     return rc;

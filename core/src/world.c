@@ -104,6 +104,10 @@ int sim_world_run(const scenario *sc, const sim_world_opts *opts, const rpt_cata
         w_fail(w, rc, "the world could not be built: %s", sim_strerror(rc));
         goto report;
     }
+    if (opts->setup != NULL && (rc = opts->setup(w, opts->setup_ctx)) != 0) {
+        w_fail(w, rc, "the run's setup failed: %s", sim_strerror(rc));
+        goto report;
+    }
     sim_time until = sc->end + sc->drain;
     double last = wall();
     for (sim_time t = sc->start; t < until && w->err == 0;) {
@@ -121,6 +125,7 @@ int sim_world_run(const scenario *sc, const sim_world_opts *opts, const rpt_cata
         if (sp[i].err != 0)
             w_fail(w, sp[i].err, "sampling failed: %s", sim_strerror(sp[i].err));
 report:
+    w->reporting = 1;
     if (opts->stats != NULL) {
         opts->stats->taps = w->taps;
         opts->stats->events = w->s != NULL ? sim_fired(w->s) : 0;

@@ -100,33 +100,28 @@ static int replay_terminal(world *w, const w_capture *c)
     return mac2_refused || res.status == TERM_DECLINED ? 0 : -1;
 }
 
-static void attack(sim *s, void *arg, uint64_t data)
+int w_attack_once(world *w, scn_attack kind)
 {
-    world *w = arg;
-    const scn_event *e = &w->sc->events[(uint32_t)data];
-    uint32_t k = (uint32_t)(data >> 32);
-    if (k + 1 < e->count)
-        sim_after(s, e->every, attack, w, (uint32_t)data | (uint64_t)(k + 1) << 32, NULL);
     size_t have = w->ncap < 64 ? w->ncap : 64;
     if (have == 0)
-        return;
+        return SIM_ERR_NOENT;
     const w_capture *c = &w->cap[sim_rng_below(&w->atk_rng, have)];
-    if (e->attack == SCN_REPLAY_HOST) {
+    if (kind == SCN_REPLAY_HOST) {
         /* The attacker replays what it saw go to the host: a record already uploaded. */
         size_t k0 = (size_t)sim_rng_below(&w->atk_rng, have), i = 0;
         while (i < have &&
                w->terms[w->cap[(k0 + i) % have].term].last_upload < w->cap[(k0 + i) % have].at)
             i++;
         if (i == have)
-            return;
+            return SIM_ERR_NOENT;
         c = &w->cap[(k0 + i) % have];
     }
     w->replay_attempts++;
     w_trace_reset(w);
     int res;
-    if (e->attack == SCN_REPLAY_CARD) {
+    if (kind == SCN_REPLAY_CARD) {
         res = replay_card(w, c);
-    } else if (e->attack == SCN_REPLAY_TERMINAL) {
+    } else if (kind == SCN_REPLAY_TERMINAL) {
         res = replay_terminal(w, c);
     } else {
         /* The record again, in a batch of its own from the same terminal id. */
@@ -138,23 +133,46 @@ static void attack(sim *s, void *arg, uint64_t data)
                 (unsigned long long)(w->sc->serial_base + c->card), c->rec.counter,
                 res == 1 ? "SETTLED AGAIN" : "flagged as a duplicate");
     }
-    w->replay_kind_tries[e->attack]++;
+    w->replay_kind_tries[kind]++;
     if (res == 1) {
         w->replay_accepted++;
-        w->replay_kind_accepted[e->attack]++;
+        w->replay_kind_accepted[kind]++;
     }
     if (res != 0)
         w->replay_undetected += res < 0;
     /* The report shows the first accepted replay, else the first attempt. */
-    char *tr = w->trace_replay[e->attack];
-    if ((res == 1 && !w->replay_trace_accepted[e->attack]) || tr[0] == '\0') {
+    char *tr = w->trace_replay[kind];
+    if ((res == 1 && !w->replay_trace_accepted[kind]) || tr[0] == '\0') {
         w_trace_text(w);
         size_t cap = sizeof(w->trace_replay[0]);
         size_t len = w->trace_len < cap - 1 ? w->trace_len : cap - 1;
         memcpy(tr, w->trace_cur, len);
         tr[len] = '\0';
-        w->replay_trace_accepted[e->attack] = res == 1;
+        w->replay_trace_accepted[kind] = res == 1;
     }
+    if (w_hooked(w, SIM_HOOK_ATTACK)) {
+        int ti = kind == SCN_REPLAY_TERMINAL ? c->term : -1;
+        sim_hook_event ev = {.kind = SIM_HOOK_ATTACK,
+                             .at = sim_now(w->s),
+                             .card = c->card,
+                             .terminal = ti,
+                             .group = ti >= 0 ? w->terms[ti].group : -1,
+                             .result = res,
+                             .amount = c->rec.amount,
+                             .replay = (int)kind};
+        w_hook_emit(w, &ev);
+    }
+    return res;
+}
+
+static void attack(sim *s, void *arg, uint64_t data)
+{
+    world *w = arg;
+    const scn_event *e = &w->sc->events[(uint32_t)data];
+    uint32_t k = (uint32_t)(data >> 32);
+    if (k + 1 < e->count)
+        sim_after(s, e->every, attack, w, (uint32_t)data | (uint64_t)(k + 1) << 32, NULL);
+    (void)w_attack_once(w, e->attack);
 }
 
 int w_attack_start(world *w)

@@ -378,9 +378,20 @@ int w_report(world *w, const rpt_catalog *cat, rpt_report *report)
     meas *me = calloc(1, sizeof(*me));
     if (me == NULL)
         return RPT_ERR_NOMEM;
-    if (w->err == 0)
+    if (w->err == 0) {
         measure(w, me);
-    else if (rpt_scenario_set_error(rs, w->errmsg) != 0) {
+        for (int i = 0; i < me->n && w_hooked(w, SIM_HOOK_METRIC); i++) {
+            sim_hook_event ev = {.kind = SIM_HOOK_METRIC,
+                                 .at = sim_now(w->s),
+                                 .card = -1,
+                                 .terminal = -1,
+                                 .group = -1,
+                                 .metric = me->m[i].name,
+                                 .value = me->m[i].v,
+                                 .has_value = me->m[i].ok};
+            w_hook_emit(w, &ev);
+        }
+    } else if (rpt_scenario_set_error(rs, w->errmsg) != 0) {
         free(me);
         return RPT_ERR_NOMEM;
     }

@@ -160,11 +160,12 @@ int w_host_init(world *w)
     char msg[160];
     int rc;
     sim_rng_init(&w->link_rng, w->seed, W_STREAM_LINKS);
-    /* The storage key only wraps the TEST keys of this in-memory database. */
+    /* The storage key only wraps the TEST keys of this database. */
     uint8_t storage[32];
     for (int i = 0; i < 32; i++)
         storage[i] = (uint8_t)(0xA5 ^ i);
-    if ((rc = host_db_open(":memory:", NULL, &w->db)) != 0 ||
+    const char *db = w->opts->host_db != NULL ? w->opts->host_db : ":memory:";
+    if ((rc = host_db_open(db, NULL, &w->db)) != 0 ||
         (rc = host_hsm_open(w->db, storage, &w->hsm)) != 0 ||
         (rc = host_server_new(w->db, w->hsm, &w->srv)) != 0) {
         snprintf(msg, sizeof(msg), "the platform could not start: %s", host_strerror(rc));

@@ -264,6 +264,13 @@ struct world {
     char trace_replay[3][2048]; /* by scn_attack: the first accepted replay, else the first */
     int replay_trace_accepted[3];
     char trace_tear[2048];
+    /* hooks (sim_world.h; world_hooks.c) */
+    struct {
+        sim_hook_fn fn;
+        void *ctx;
+    } hooks[SIM_HOOK_COUNT];
+    int hook_depth; /* hooks being called, nested */
+    int reporting;  /* the run is over: no more actions */
 };
 
 /* world.c */
@@ -383,9 +390,25 @@ int w_timeline_start(world *w);
 /* world_attack.c */
 void w_attack_capture(world *w, const w_capture *c);
 int w_attack_start(world *w);
+/* One replay attempt of KIND now; returns 1 accepted, 0 refused and detected, -1
+ * refused without a replay alarm, or SIM_ERR_NOENT when nothing usable was captured. */
+int w_attack_once(world *w, scn_attack kind);
 
 /* world_checks.c */
 int w_report(world *w, const rpt_catalog *cat, rpt_report *report);
+
+/* world_hooks.c: calls the hook of EV->kind, when one is set. */
+void w_hook_emit(world *w, const sim_hook_event *ev);
+/* Terminal TI's upload was answered: RC as term_upload's, the records the platform
+ * acknowledged, found duplicate and rejected. */
+void w_hook_settle(world *w, int ti, int rc, uint32_t records, uint32_t duplicates,
+                   uint32_t rejected);
+/* Terminal TI now holds a newer blacklist. */
+void w_hook_blacklist(world *w, int ti);
+static inline int w_hooked(const world *w, sim_hook_kind kind)
+{
+    return w->hooks[kind].fn != NULL;
+}
 
 /* Trace: starts a transaction's trace; appends a note (a line) or an exchange; the
  * text so far (in w->trace_cur, w->trace_len). */

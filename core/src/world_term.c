@@ -303,6 +303,8 @@ int w_term_upload(world *w, int ti)
     int rc = term_upload(t->k, W_EPOCH_NS + sim_now(w->s), &st);
     w->records_acked += st.records_acked;
     w->batch_resends += st.retries;
+    if (st.batches_sent > 0)
+        w_hook_settle(w, ti, rc, st.records_acked, st.records_duplicate, st.records_rejected);
     return rc;
 }
 
@@ -310,7 +312,10 @@ int w_term_sync(world *w, int ti)
 {
     w_term *t = &w->terms[ti];
     int rc = term_sync(t->k, W_EPOCH_NS + sim_now(w->s), NULL);
+    uint32_t before = t->bl_version;
     t->bl_version = term_blacklist_version(t->k);
+    if (t->bl_version != before)
+        w_hook_blacklist(w, ti);
     return rc;
 }
 
@@ -447,7 +452,19 @@ int w_term_tap(world *w, int ti, uint32_t idx, int kind, uint32_t amount, sim_ti
     }
     sim_hist_record(&w->tap_ns, d);
     *dur = d;
-    return lost ? -2 : approved == 1 ? 1 : 0;
+    int result = lost ? -2 : approved == 1 ? 1 : 0;
+    if (w_hooked(w, SIM_HOOK_TAP)) {
+        sim_hook_event ev = {.kind = SIM_HOOK_TAP,
+                             .at = now,
+                             .card = idx,
+                             .terminal = ti,
+                             .group = t->group,
+                             .result = result,
+                             .amount = res.amount,
+                             .duration = d};
+        w_hook_emit(w, &ev);
+    }
+    return result;
 }
 
 int w_term_fake_tap(world *w, int ti, const w_capture *c, term_result *res)
