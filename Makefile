@@ -6,14 +6,15 @@
 #                  the APDU fuzzer for a bounded time
 #   make bench     every benchmark, one `BENCH name value unit` line per figure
 #   make firmware  the Cortex-M3 card image build-arm/obol-card.elf
+#   make python    the Python module `obol` in build/python (python/README.md)
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: all deps build build-asan run test test-default test-asan test-fuzz bench firmware format clean
+.PHONY: all deps build build-asan run test test-default test-asan test-fuzz bench firmware python format clean
 
 all: build
 
 deps:
-	@scripts/deps.sh build test bench firmware interop
+	@scripts/deps.sh build test bench firmware interop python
 
 build: deps
 	@cmake --preset default >/dev/null
@@ -44,6 +45,12 @@ test-fuzz: deps
 
 bench: build
 	@bench/run.sh build
+
+# The Python module build/python/obol*.so (python/README.md); `pip install .` in python/
+# builds the same sources against the static libraries this leaves in build/lib.
+python: deps
+	@cmake --preset default >/dev/null
+	@cmake --build --preset default -j $(JOBS) --target obol_python
 
 firmware: deps
 	@cmake --preset arm >/dev/null

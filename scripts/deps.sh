@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages obol needs that this machine lacks.
-# Usage: scripts/deps.sh [GROUP...]   groups: build test bench firmware interop (default: all)
+# Usage: scripts/deps.sh [GROUP...]   groups: build test bench firmware interop python
+#        (default: all)
 # The package lists live in scripts/packages/<group>.txt, one package a line.
 # As root it runs apt-get itself; otherwise it uses sudo when that works without a
 # password, and else says exactly which command to run and exits 1.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(build test bench firmware interop)
+[ ${#groups[@]} -gt 0 ] || groups=(build test bench firmware interop python)
 
 want=()
 for g in "${groups[@]}"; do
