@@ -153,6 +153,14 @@ pcsc_stop_serve() {
     wait "$pid"
     local rc=$?
     unset 'PCSC_SERVES[-1]'
+    # vpcd notices the closed sockets at its next poll: wait until the readers are
+    # empty, or a following pcsc_wait_cards could count the cards that just left (a
+    # race that shows when the next serve starts slowly, as under ASan).
+    local t
+    for t in $(seq $((PCSC_TIMEOUT * 10))); do
+        [ "$(opensc-tool -l 2>/dev/null | grep -c ' Yes ')" -eq 0 ] && break
+        sleep 0.1
+    done
     return $rc
 }
 
