@@ -13,11 +13,7 @@
 #include "gp/gp.h"
 
 const cos_applet_class *const obol_rom_classes[] = {
-    &pboc_class,
-    &psam_class,
-    &transit_class,
-    &ssc_class,
-    &gp_class,
+    &pboc_class, &psam_class, &transit_class, &ssc_class, &gp_class,
 };
 
 const uint16_t obol_rom_nclasses = sizeof obol_rom_classes / sizeof obol_rom_classes[0];
