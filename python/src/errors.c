@@ -223,7 +223,10 @@ PyObject *obol_raise(obol_state *st, obol_family family, int code, const char *m
         cls = st->code[family][-code];
     if (msg == NULL || msg[0] == '\0')
         msg = obol_strerror(family, code);
-    PyObject *exc = PyObject_CallFunction(cls, "s", msg);
+    /* Messages carry paths and file content: any bytes, decoded leniently. */
+    PyObject *text = PyUnicode_DecodeUTF8(msg, (Py_ssize_t)strlen(msg), "replace");
+    PyObject *exc = text != NULL ? PyObject_CallOneArg(cls, text) : NULL;
+    Py_XDECREF(text);
     if (exc == NULL)
         return NULL;
     char cname[96];

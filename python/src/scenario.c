@@ -28,7 +28,6 @@ typedef struct scenario_object {
     PyObject ob_base; /* PyObject_HEAD */
     scenario sc;
     int loaded;
-    int running; /* runs in progress on this object (they only read SC) */
 } scenario_object;
 
 /* A bare name (no '/', no ".xml") that is not a file: NAME.xml of the library. */
@@ -212,15 +211,14 @@ static PyObject *scenario_run(scenario_object *self, PyObject *args, PyObject *k
         goto out;
     obol_run_opts(run, &opts);
 
-    /* The world only reads the scenario; the object stays alive through this call. */
+    /* The world only reads the scenario (runs in several threads may share it); the
+     * object stays alive through this call. */
     Py_INCREF(self);
-    self->running++;
     double t0 = wall();
     obol_run_release(run);
     rc = sim_world_run(&self->sc, &opts, &cat, rep, err, sizeof(err));
     obol_run_acquire(run);
     double t1 = wall();
-    self->running--;
     Py_DECREF(self);
 
     if (obol_run_finish(run) != 0)

@@ -346,3 +346,53 @@ def test_ctrl_c_stops_a_run(replay_attack):
     finally:
         timer.cancel()
         signal.signal(signal.SIGINT, old)
+
+
+def test_runs_in_threads_at_once(replay_attack):
+    """Runs of one Scenario in several threads (the GIL released) give what they give
+    one after another."""
+    seeds = [31, 32, 33]
+    alone = {s: replay_attack.run(seed=s).metrics for s in seeds}
+    together = {}
+    tapped = {s: 0 for s in seeds}
+
+    def run(seed):
+        def setup(world):
+            def count(w, ev):
+                tapped[seed] += 1
+            world.on("tap", count)
+        together[seed] = replay_attack.run(seed=seed, setup=setup).metrics
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in seeds]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert together == alone
+    assert all(tapped[s] == alone[s]["taps"] for s in seeds)
+
+
+def test_mutated_scenario_files_never_crash(tmp_path):
+    import random
+    rnd = random.Random(3)
+    text = (SRC / "scenarios" / "replay_attack.xml").read_bytes()
+    path = tmp_path / "m.xml"
+    loaded = 0
+    for _ in range(300):
+        b = bytearray(text)
+        for _ in range(rnd.randrange(1, 6)):
+            i = rnd.randrange(len(b))
+            op = rnd.randrange(3)
+            if op == 0:
+                del b[i:i + rnd.randrange(1, 20)]
+            elif op == 1:
+                b[i:i] = bytes(rnd.randrange(256) for _ in range(rnd.randrange(1, 8)))
+            else:
+                b[i] = rnd.choice(b"0123456789<>\"=/ -x\x00\xff")
+        path.write_bytes(bytes(b))
+        try:
+            obol.Scenario(path)
+            loaded += 1
+        except obol.ScenarioError as e:
+            assert e.file is None or isinstance(e.file, str)
+    assert loaded < 300
