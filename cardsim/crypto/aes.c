@@ -11,7 +11,7 @@
  * timing does not depend on the index; on a host CPU with caches it may, which is one
  * reason the host side of obol uses OpenSSL, not this code, for its own keys.
  */
-#include <obol/cos_crypto.h>
+#include "crypto_internal.h"
 
 #include <string.h>
 
@@ -129,24 +129,6 @@ static const uint32_t TD[256] = {
 
 };
 
-static inline uint32_t rotr32(uint32_t x, unsigned n)
-{
-    return (x >> (n & 31)) | (x << ((32 - n) & 31));
-}
-
-static inline uint32_t load32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static inline void store32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 static inline uint32_t sub_word(uint32_t w)
 {
     return (uint32_t)SBOX[w >> 24] << 24 | (uint32_t)SBOX[(w >> 16) & 0xff] << 16 |
@@ -163,7 +145,7 @@ int cos_aes_setkey(cos_aes_key *k, const uint8_t *key, size_t keylen)
     uint32_t rcon = 0x01; /* Rcon[i] = x^(i-1) in GF(2^8), FIPS 197, 5.2 */
     k->rounds = (int)nk + 6;
     for (unsigned i = 0; i < nk; i++)
-        k->rk[i] = load32(key + 4 * i);
+        k->rk[i] = cos__load32(key + 4 * i);
     for (unsigned i = nk; i < total; i++) {
         uint32_t t = k->rk[i - 1];
         if (i % nk == 0) {
@@ -188,18 +170,22 @@ static inline uint32_t last_word(const uint8_t box[256], uint32_t a, uint32_t b,
 /* Cipher (FIPS 197, 5.1): the round transformation as four table lookups per column. */
 static void aes_enc_block(const uint32_t *rk, int rounds, const uint8_t in[16], uint8_t out[16])
 {
-    uint32_t s0 = load32(in) ^ rk[0], s1 = load32(in + 4) ^ rk[1];
-    uint32_t s2 = load32(in + 8) ^ rk[2], s3 = load32(in + 12) ^ rk[3];
+    uint32_t s0 = cos__load32(in) ^ rk[0], s1 = cos__load32(in + 4) ^ rk[1];
+    uint32_t s2 = cos__load32(in + 8) ^ rk[2], s3 = cos__load32(in + 12) ^ rk[3];
     for (int r = 1; r < rounds; r++) {
         rk += 4;
-        uint32_t t0 = TE[s0 >> 24] ^ rotr32(TE[(s1 >> 16) & 0xff], 8) ^
-                      rotr32(TE[(s2 >> 8) & 0xff], 16) ^ rotr32(TE[s3 & 0xff], 24) ^ rk[0];
-        uint32_t t1 = TE[s1 >> 24] ^ rotr32(TE[(s2 >> 16) & 0xff], 8) ^
-                      rotr32(TE[(s3 >> 8) & 0xff], 16) ^ rotr32(TE[s0 & 0xff], 24) ^ rk[1];
-        uint32_t t2 = TE[s2 >> 24] ^ rotr32(TE[(s3 >> 16) & 0xff], 8) ^
-                      rotr32(TE[(s0 >> 8) & 0xff], 16) ^ rotr32(TE[s1 & 0xff], 24) ^ rk[2];
-        uint32_t t3 = TE[s3 >> 24] ^ rotr32(TE[(s0 >> 16) & 0xff], 8) ^
-                      rotr32(TE[(s1 >> 8) & 0xff], 16) ^ rotr32(TE[s2 & 0xff], 24) ^ rk[3];
+        uint32_t t0 = TE[s0 >> 24] ^ cos__rotr32(TE[(s1 >> 16) & 0xff], 8) ^
+                      cos__rotr32(TE[(s2 >> 8) & 0xff], 16) ^ cos__rotr32(TE[s3 & 0xff], 24) ^
+                      rk[0];
+        uint32_t t1 = TE[s1 >> 24] ^ cos__rotr32(TE[(s2 >> 16) & 0xff], 8) ^
+                      cos__rotr32(TE[(s3 >> 8) & 0xff], 16) ^ cos__rotr32(TE[s0 & 0xff], 24) ^
+                      rk[1];
+        uint32_t t2 = TE[s2 >> 24] ^ cos__rotr32(TE[(s3 >> 16) & 0xff], 8) ^
+                      cos__rotr32(TE[(s0 >> 8) & 0xff], 16) ^ cos__rotr32(TE[s1 & 0xff], 24) ^
+                      rk[2];
+        uint32_t t3 = TE[s3 >> 24] ^ cos__rotr32(TE[(s0 >> 16) & 0xff], 8) ^
+                      cos__rotr32(TE[(s1 >> 8) & 0xff], 16) ^ cos__rotr32(TE[s2 & 0xff], 24) ^
+                      rk[3];
         s0 = t0;
         s1 = t1;
         s2 = t2;
@@ -207,18 +193,18 @@ static void aes_enc_block(const uint32_t *rk, int rounds, const uint8_t in[16], 
     }
     rk += 4;
     /* The final round has no MixColumns: SubBytes and ShiftRows only. */
-    store32(out, last_word(SBOX, s0, s1, s2, s3) ^ rk[0]);
-    store32(out + 4, last_word(SBOX, s1, s2, s3, s0) ^ rk[1]);
-    store32(out + 8, last_word(SBOX, s2, s3, s0, s1) ^ rk[2]);
-    store32(out + 12, last_word(SBOX, s3, s0, s1, s2) ^ rk[3]);
+    cos__store32(out, last_word(SBOX, s0, s1, s2, s3) ^ rk[0]);
+    cos__store32(out + 4, last_word(SBOX, s1, s2, s3, s0) ^ rk[1]);
+    cos__store32(out + 8, last_word(SBOX, s2, s3, s0, s1) ^ rk[2]);
+    cos__store32(out + 12, last_word(SBOX, s3, s0, s1, s2) ^ rk[3]);
 }
 
 /* InvMixColumns of one schedule word. TD[SBOX[x]] is the InvMixColumns image of the
  * column (x, 0, 0, 0); the other rows are the same column rotated. */
 static inline uint32_t inv_mix_word(uint32_t w)
 {
-    return TD[SBOX[w >> 24]] ^ rotr32(TD[SBOX[(w >> 16) & 0xff]], 8) ^
-           rotr32(TD[SBOX[(w >> 8) & 0xff]], 16) ^ rotr32(TD[SBOX[w & 0xff]], 24);
+    return TD[SBOX[w >> 24]] ^ cos__rotr32(TD[SBOX[(w >> 16) & 0xff]], 8) ^
+           cos__rotr32(TD[SBOX[(w >> 8) & 0xff]], 16) ^ cos__rotr32(TD[SBOX[w & 0xff]], 24);
 }
 
 /* The equivalent inverse cipher's key schedule (FIPS 197, 5.3.5): the encryption round
@@ -239,28 +225,32 @@ static void aes_dec_schedule(const cos_aes_key *k, uint32_t drk[60])
  * so column c reads row r from column c - r. */
 static void aes_dec_block(const uint32_t *rk, int rounds, const uint8_t in[16], uint8_t out[16])
 {
-    uint32_t s0 = load32(in) ^ rk[0], s1 = load32(in + 4) ^ rk[1];
-    uint32_t s2 = load32(in + 8) ^ rk[2], s3 = load32(in + 12) ^ rk[3];
+    uint32_t s0 = cos__load32(in) ^ rk[0], s1 = cos__load32(in + 4) ^ rk[1];
+    uint32_t s2 = cos__load32(in + 8) ^ rk[2], s3 = cos__load32(in + 12) ^ rk[3];
     for (int r = 1; r < rounds; r++) {
         rk += 4;
-        uint32_t t0 = TD[s0 >> 24] ^ rotr32(TD[(s3 >> 16) & 0xff], 8) ^
-                      rotr32(TD[(s2 >> 8) & 0xff], 16) ^ rotr32(TD[s1 & 0xff], 24) ^ rk[0];
-        uint32_t t1 = TD[s1 >> 24] ^ rotr32(TD[(s0 >> 16) & 0xff], 8) ^
-                      rotr32(TD[(s3 >> 8) & 0xff], 16) ^ rotr32(TD[s2 & 0xff], 24) ^ rk[1];
-        uint32_t t2 = TD[s2 >> 24] ^ rotr32(TD[(s1 >> 16) & 0xff], 8) ^
-                      rotr32(TD[(s0 >> 8) & 0xff], 16) ^ rotr32(TD[s3 & 0xff], 24) ^ rk[2];
-        uint32_t t3 = TD[s3 >> 24] ^ rotr32(TD[(s2 >> 16) & 0xff], 8) ^
-                      rotr32(TD[(s1 >> 8) & 0xff], 16) ^ rotr32(TD[s0 & 0xff], 24) ^ rk[3];
+        uint32_t t0 = TD[s0 >> 24] ^ cos__rotr32(TD[(s3 >> 16) & 0xff], 8) ^
+                      cos__rotr32(TD[(s2 >> 8) & 0xff], 16) ^ cos__rotr32(TD[s1 & 0xff], 24) ^
+                      rk[0];
+        uint32_t t1 = TD[s1 >> 24] ^ cos__rotr32(TD[(s0 >> 16) & 0xff], 8) ^
+                      cos__rotr32(TD[(s3 >> 8) & 0xff], 16) ^ cos__rotr32(TD[s2 & 0xff], 24) ^
+                      rk[1];
+        uint32_t t2 = TD[s2 >> 24] ^ cos__rotr32(TD[(s1 >> 16) & 0xff], 8) ^
+                      cos__rotr32(TD[(s0 >> 8) & 0xff], 16) ^ cos__rotr32(TD[s3 & 0xff], 24) ^
+                      rk[2];
+        uint32_t t3 = TD[s3 >> 24] ^ cos__rotr32(TD[(s2 >> 16) & 0xff], 8) ^
+                      cos__rotr32(TD[(s1 >> 8) & 0xff], 16) ^ cos__rotr32(TD[s0 & 0xff], 24) ^
+                      rk[3];
         s0 = t0;
         s1 = t1;
         s2 = t2;
         s3 = t3;
     }
     rk += 4;
-    store32(out, last_word(INV_SBOX, s0, s3, s2, s1) ^ rk[0]);
-    store32(out + 4, last_word(INV_SBOX, s1, s0, s3, s2) ^ rk[1]);
-    store32(out + 8, last_word(INV_SBOX, s2, s1, s0, s3) ^ rk[2]);
-    store32(out + 12, last_word(INV_SBOX, s3, s2, s1, s0) ^ rk[3]);
+    cos__store32(out, last_word(INV_SBOX, s0, s3, s2, s1) ^ rk[0]);
+    cos__store32(out + 4, last_word(INV_SBOX, s1, s0, s3, s2) ^ rk[1]);
+    cos__store32(out + 8, last_word(INV_SBOX, s2, s1, s0, s3) ^ rk[2]);
+    cos__store32(out + 12, last_word(INV_SBOX, s3, s2, s1, s0) ^ rk[3]);
 }
 
 void cos_aes_encrypt(const cos_aes_key *k, const uint8_t in[16], uint8_t out[16])
@@ -278,49 +268,49 @@ void cos_aes_decrypt(const cos_aes_key *k, const uint8_t in[16], uint8_t out[16]
     cos_wipe(drk, sizeof drk);
 }
 
+/* One direction of the cipher for the mode loops in modes.c: encryption uses the key's
+ * schedule, decryption a schedule derived once per call (and wiped after it). */
+typedef struct aes_dir {
+    const cos_aes_key *k;
+    int encrypt;
+    uint32_t drk[60];
+} aes_dir;
+
+static void aes_dir_init(aes_dir *d, const cos_aes_key *k, int encrypt)
+{
+    d->k = k;
+    d->encrypt = encrypt;
+    if (!encrypt)
+        aes_dec_schedule(k, d->drk);
+}
+
+static void aes_dir_block(const void *key, const uint8_t *in, uint8_t *out)
+{
+    const aes_dir *d = key;
+    if (d->encrypt)
+        aes_enc_block(d->k->rk, d->k->rounds, in, out);
+    else
+        aes_dec_block(d->drk, d->k->rounds, in, out);
+}
+
 void cos_aes_ecb(const cos_aes_key *k, int encrypt, const uint8_t *in, uint8_t *out, size_t len)
 {
-    if (encrypt) {
-        for (size_t off = 0; off + 16 <= len; off += 16)
-            aes_enc_block(k->rk, k->rounds, in + off, out + off);
-        return;
-    }
+    aes_dir d;
     if (len < 16)
         return;
-    uint32_t drk[60];
-    aes_dec_schedule(k, drk);
-    for (size_t off = 0; off + 16 <= len; off += 16)
-        aes_dec_block(drk, k->rounds, in + off, out + off);
-    cos_wipe(drk, sizeof drk);
+    aes_dir_init(&d, k, encrypt);
+    cos__ecb(aes_dir_block, &d, 16, in, out, len);
+    cos_wipe(&d, sizeof d);
 }
 
 /* CBC (NIST SP 800-38A, 6.2); IV is left holding the last ciphertext block. */
 void cos_aes_cbc(const cos_aes_key *k, int encrypt, uint8_t iv[16], const uint8_t *in, uint8_t *out,
                  size_t len)
 {
-    uint8_t buf[16];
-    if (encrypt) {
-        for (size_t off = 0; off + 16 <= len; off += 16) {
-            for (int i = 0; i < 16; i++)
-                buf[i] = in[off + i] ^ iv[i];
-            aes_enc_block(k->rk, k->rounds, buf, out + off);
-            memcpy(iv, out + off, 16);
-        }
-        cos_wipe(buf, sizeof buf);
-        return;
-    }
+    aes_dir d;
     if (len < 16)
         return;
-    uint32_t drk[60];
-    aes_dec_schedule(k, drk);
-    for (size_t off = 0; off + 16 <= len; off += 16) {
-        memcpy(buf, in + off, 16); /* IN may be OUT: keep the ciphertext for the next IV */
-        aes_dec_block(drk, k->rounds, buf, out + off);
-        for (int i = 0; i < 16; i++) {
-            out[off + i] ^= iv[i];
-            iv[i] = buf[i];
-        }
-    }
-    cos_wipe(drk, sizeof drk);
-    cos_wipe(buf, sizeof buf);
+    aes_dir_init(&d, k, encrypt);
+    cos__cbc(aes_dir_block, &d, 16, encrypt, iv, in, out, len);
+    cos_wipe(&d, sizeof d);
 }

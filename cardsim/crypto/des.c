@@ -9,7 +9,7 @@
  * between, since FP followed by IP is the identity. As with AES (see aes.c), the
  * lookups are indexed by secret data: constant time on the cache-less Cortex-M3 only.
  */
-#include <obol/cos_crypto.h>
+#include "crypto_internal.h"
 
 #include <string.h>
 
@@ -19,29 +19,6 @@
  * C, the rest D), the left shifts per round and permuted choice 2 (56 -> 48 bits). Bit
  * numbers count from 1 at the most significant bit, as in the standard. */
 static const uint8_t SHIFTS[16] = {1, 1, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 1};
-
-static inline uint32_t rotl32(uint32_t x, unsigned n)
-{
-    return (x << (n & 31)) | (x >> ((32 - n) & 31));
-}
-
-static inline uint32_t rotr32(uint32_t x, unsigned n)
-{
-    return (x >> (n & 31)) | (x << ((32 - n) & 31));
-}
-
-static inline uint32_t load32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static inline void store32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
 
 /* Expands one 8-byte DES key into 16 round keys of two words each. A round key's eight
  * 6-bit groups (the S-box inputs after E, FIPS 46-3 "The cipher function f") sit in
@@ -97,7 +74,7 @@ int cos_des_setkey(cos_des_key *k, const uint8_t *key, size_t keylen)
  */
 static inline uint32_t des_f(uint32_t x, const uint32_t *rk)
 {
-    uint32_t e = x ^ rk[0], o = rotl32(x, 4) ^ rk[1];
+    uint32_t e = x ^ rk[0], o = cos__rotl32(x, 4) ^ rk[1];
     return SP[0][(e >> 26) & 63] ^ SP[2][(e >> 18) & 63] ^ SP[4][(e >> 10) & 63] ^
            SP[6][(e >> 2) & 63] ^ SP[1][(o >> 26) & 63] ^ SP[3][(o >> 18) & 63] ^
            SP[5][(o >> 10) & 63] ^ SP[7][(o >> 2) & 63];
@@ -148,13 +125,13 @@ static inline void des_ip(uint32_t *lp, uint32_t *rp)
     swap_bits(&r, &l, 2, 0x33333333u);
     swap_bits(&r, &l, 8, 0x00ff00ffu);
     swap_bits(&l, &r, 1, 0x55555555u);
-    *lp = rotr32(l, 1);
-    *rp = rotr32(r, 1);
+    *lp = cos__rotr32(l, 1);
+    *rp = cos__rotr32(r, 1);
 }
 
 static inline void des_fp(uint32_t *lp, uint32_t *rp)
 {
-    uint32_t l = rotl32(*lp, 1), r = rotl32(*rp, 1);
+    uint32_t l = cos__rotl32(*lp, 1), r = cos__rotl32(*rp, 1);
     swap_bits(&l, &r, 1, 0x55555555u);
     swap_bits(&r, &l, 8, 0x00ff00ffu);
     swap_bits(&r, &l, 2, 0x33333333u);
@@ -170,7 +147,7 @@ static inline void des_fp(uint32_t *lp, uint32_t *rp)
  * alternating argument order. */
 static inline void des_block(const cos_des_key *k, int encrypt, const uint8_t in[8], uint8_t out[8])
 {
-    uint32_t l = load32(in), r = load32(in + 4);
+    uint32_t l = cos__load32(in), r = cos__load32(in + 4);
     des_ip(&l, &r);
     if (k->single) {
         if (encrypt)
@@ -187,8 +164,8 @@ static inline void des_block(const cos_des_key *k, int encrypt, const uint8_t in
         des16_dec(&l, &r, k->ks[0]);
     }
     des_fp(&r, &l);
-    store32(out, r);
-    store32(out + 4, l);
+    cos__store32(out, r);
+    cos__store32(out + 4, l);
 }
 
 void cos_des_encrypt(const cos_des_key *k, const uint8_t in[8], uint8_t out[8])
@@ -201,32 +178,25 @@ void cos_des_decrypt(const cos_des_key *k, const uint8_t in[8], uint8_t out[8])
     des_block(k, 0, in, out);
 }
 
-void cos_des_ecb(const cos_des_key *k, int encrypt, const uint8_t *in, uint8_t *out, size_t len)
+/* The two directions as block functions for the mode loops in modes.c. */
+static void des_enc_fn(const void *key, const uint8_t *in, uint8_t *out)
 {
-    for (size_t off = 0; off + 8 <= len; off += 8)
-        des_block(k, encrypt, in + off, out + off);
+    des_block(key, 1, in, out);
 }
 
-/* CBC (ISO/IEC 10116 / NIST SP 800-38A 6.2). Decryption keeps a copy of each ciphertext
- * block before the output is written so that IN and OUT may be the same buffer. */
+static void des_dec_fn(const void *key, const uint8_t *in, uint8_t *out)
+{
+    des_block(key, 0, in, out);
+}
+
+void cos_des_ecb(const cos_des_key *k, int encrypt, const uint8_t *in, uint8_t *out, size_t len)
+{
+    cos__ecb(encrypt ? des_enc_fn : des_dec_fn, k, 8, in, out, len);
+}
+
+/* CBC (ISO/IEC 10116 / NIST SP 800-38A 6.2); IN and OUT may be the same buffer. */
 void cos_des_cbc(const cos_des_key *k, int encrypt, uint8_t iv[8], const uint8_t *in, uint8_t *out,
                  size_t len)
 {
-    uint8_t buf[8];
-    for (size_t off = 0; off + 8 <= len; off += 8) {
-        if (encrypt) {
-            for (int i = 0; i < 8; i++)
-                buf[i] = in[off + i] ^ iv[i];
-            des_block(k, 1, buf, out + off);
-            memcpy(iv, out + off, 8);
-        } else {
-            memcpy(buf, in + off, 8);
-            des_block(k, 0, buf, out + off);
-            for (int i = 0; i < 8; i++) {
-                out[off + i] ^= iv[i];
-                iv[i] = buf[i];
-            }
-        }
-    }
-    cos_wipe(buf, sizeof buf);
+    cos__cbc(encrypt ? des_enc_fn : des_dec_fn, k, 8, encrypt, iv, in, out, len);
 }

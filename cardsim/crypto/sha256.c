@@ -4,7 +4,7 @@
  * A plain, compact implementation: the card hashes little (certificates, PINs, data
  * digests), so code size wins over unrolling.
  */
-#include <obol/cos_crypto.h>
+#include "crypto_internal.h"
 
 #include <string.h>
 
@@ -27,24 +27,6 @@ static const uint32_t H0[8] = {
 
 };
 
-static inline uint32_t rotr32(uint32_t x, unsigned n)
-{
-    return (x >> (n & 31)) | (x << ((32 - n) & 31));
-}
-
-static inline uint32_t load32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static inline void store32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* FIPS 180-4, 6.2.2: one 512-bit block. The message schedule is kept as a 16-word ring. */
 static void sha256_block(uint32_t h[8], const uint8_t *p)
 {
@@ -53,18 +35,19 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
     for (int t = 0; t < 64; t++) {
         uint32_t wt;
         if (t < 16) {
-            wt = load32(p + 4 * t);
+            wt = cos__load32(p + 4 * t);
         } else {
             uint32_t w15 = w[(t - 15) & 15], w2 = w[(t - 2) & 15];
-            uint32_t s0 = rotr32(w15, 7) ^ rotr32(w15, 18) ^ (w15 >> 3); /* sigma0 (4.6) */
-            uint32_t s1 = rotr32(w2, 17) ^ rotr32(w2, 19) ^ (w2 >> 10);  /* sigma1 (4.7) */
+            uint32_t s0 =
+                cos__rotr32(w15, 7) ^ cos__rotr32(w15, 18) ^ (w15 >> 3);          /* sigma0 (4.6) */
+            uint32_t s1 = cos__rotr32(w2, 17) ^ cos__rotr32(w2, 19) ^ (w2 >> 10); /* sigma1 (4.7) */
             wt = s1 + w[(t - 7) & 15] + s0 + w[t & 15];
         }
         w[t & 15] = wt;
-        uint32_t t1 =
-            hh + (rotr32(e, 6) ^ rotr32(e, 11) ^ rotr32(e, 25)) + ((e & f) ^ (~e & g)) + K[t] + wt;
-        uint32_t t2 =
-            (rotr32(a, 2) ^ rotr32(a, 13) ^ rotr32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        uint32_t t1 = hh + (cos__rotr32(e, 6) ^ cos__rotr32(e, 11) ^ cos__rotr32(e, 25)) +
+                      ((e & f) ^ (~e & g)) + K[t] + wt;
+        uint32_t t2 = (cos__rotr32(a, 2) ^ cos__rotr32(a, 13) ^ cos__rotr32(a, 22)) +
+                      ((a & b) ^ (a & c) ^ (b & c));
         hh = g;
         g = f;
         f = e;
@@ -93,48 +76,14 @@ void cos_sha256_init(cos_sha256_ctx *c)
 
 void cos_sha256_update(cos_sha256_ctx *c, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    if (len == 0)
-        return;
-    c->bytes += len;
-    if (c->fill) {
-        size_t n = 64 - c->fill < len ? 64 - c->fill : len;
-        memcpy(c->buf + c->fill, p, n);
-        c->fill += n;
-        p += n;
-        len -= n;
-        if (c->fill < 64)
-            return;
-        sha256_block(c->h, c->buf);
-        c->fill = 0;
-    }
-    for (; len >= 64; p += 64, len -= 64)
-        sha256_block(c->h, p);
-    if (len) {
-        memcpy(c->buf, p, len);
-        c->fill = len;
-    }
+    cos__md_update(c, sha256_block, data, len);
 }
 
-/* FIPS 180-4, 5.1.1: append 1, then zeros to 56 mod 64 bytes, then the bit length as a
- * 64-bit big-endian number. The context is wiped afterwards. */
+/* The padding is FIPS 180-4, 5.1.1 / GB/T 32905-2016, 5.2, the same for both hashes
+ * (md.c). The context is wiped afterwards. */
 void cos_sha256_final(cos_sha256_ctx *c, uint8_t out[32])
 {
-    uint64_t bits = c->bytes * 8;
-    size_t n = c->fill;
-    c->buf[n++] = 0x80;
-    if (n > 56) {
-        memset(c->buf + n, 0, 64 - n);
-        sha256_block(c->h, c->buf);
-        n = 0;
-    }
-    memset(c->buf + n, 0, 56 - n);
-    store32(c->buf + 56, (uint32_t)(bits >> 32));
-    store32(c->buf + 60, (uint32_t)bits);
-    sha256_block(c->h, c->buf);
-    for (int i = 0; i < 8; i++)
-        store32(out + 4 * i, c->h[i]);
-    cos_wipe(c, sizeof *c);
+    cos__md_final(c, sha256_block, out);
 }
 
 void cos_sha256(const void *data, size_t len, uint8_t out[32])

@@ -2,9 +2,10 @@
  * obol card OS: SM3 cryptographic hash (GB/T 32905-2016).
  *
  * Same block structure and padding as SHA-256 (64-byte blocks, 64-bit big-endian bit
- * length), so it shares the context type; the compression function differs (clause 5.3).
+ * length), so it shares the context type and the buffering and padding (md.c); the
+ * compression function differs (clause 5.3).
  */
-#include <obol/cos_crypto.h>
+#include "crypto_internal.h"
 
 #include <string.h>
 
@@ -14,33 +15,15 @@ static const uint32_t IV[8] = {
     0xa96f30bcu, 0x163138aau, 0xe38dee4du, 0xb0fb0e4eu,
 };
 
-static inline uint32_t rotl32(uint32_t x, unsigned n)
-{
-    return (x << (n & 31)) | (x >> ((32 - n) & 31));
-}
-
-static inline uint32_t load32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static inline void store32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* 4.4: the permutation functions. */
 static inline uint32_t p0(uint32_t x)
 {
-    return x ^ rotl32(x, 9) ^ rotl32(x, 17);
+    return x ^ cos__rotl32(x, 9) ^ cos__rotl32(x, 17);
 }
 
 static inline uint32_t p1(uint32_t x)
 {
-    return x ^ rotl32(x, 15) ^ rotl32(x, 23);
+    return x ^ cos__rotl32(x, 15) ^ cos__rotl32(x, 23);
 }
 
 /* 5.3.2 message expansion and 5.3.3 compression function CF for one 512-bit block. W is
@@ -49,26 +32,27 @@ static void sm3_block(uint32_t v[8], const uint8_t *p)
 {
     uint32_t w[68];
     for (int j = 0; j < 16; j++)
-        w[j] = load32(p + 4 * j);
+        w[j] = cos__load32(p + 4 * j);
     for (int j = 16; j < 68; j++)
-        w[j] = p1(w[j - 16] ^ w[j - 9] ^ rotl32(w[j - 3], 15)) ^ rotl32(w[j - 13], 7) ^ w[j - 6];
+        w[j] = p1(w[j - 16] ^ w[j - 9] ^ cos__rotl32(w[j - 3], 15)) ^ cos__rotl32(w[j - 13], 7) ^
+               w[j - 6];
     uint32_t a = v[0], b = v[1], c = v[2], d = v[3], e = v[4], f = v[5], g = v[6], h = v[7];
     for (unsigned j = 0; j < 64; j++) {
         /* 4.2 constants Tj; 4.3 boolean functions FFj, GGj. */
         uint32_t tj = j < 16 ? 0x79cc4519u : 0x7a879d8au;
-        uint32_t a12 = rotl32(a, 12);
-        uint32_t ss1 = rotl32(a12 + e + rotl32(tj, j % 32), 7);
+        uint32_t a12 = cos__rotl32(a, 12);
+        uint32_t ss1 = cos__rotl32(a12 + e + cos__rotl32(tj, j % 32), 7);
         uint32_t ss2 = ss1 ^ a12;
         uint32_t ff = j < 16 ? a ^ b ^ c : (a & b) | (a & c) | (b & c);
         uint32_t gg = j < 16 ? e ^ f ^ g : (e & f) | (~e & g);
         uint32_t tt1 = ff + d + ss2 + (w[j] ^ w[j + 4]);
         uint32_t tt2 = gg + h + ss1 + w[j];
         d = c;
-        c = rotl32(b, 9);
+        c = cos__rotl32(b, 9);
         b = a;
         a = tt1;
         h = g;
-        g = rotl32(f, 19);
+        g = cos__rotl32(f, 19);
         f = e;
         e = p0(tt2);
     }
@@ -91,48 +75,14 @@ void cos_sm3_init(cos_sm3_ctx *c)
 
 void cos_sm3_update(cos_sm3_ctx *c, const void *data, size_t len)
 {
-    const uint8_t *p = data;
-    if (len == 0)
-        return;
-    c->bytes += len;
-    if (c->fill) {
-        size_t n = 64 - c->fill < len ? 64 - c->fill : len;
-        memcpy(c->buf + c->fill, p, n);
-        c->fill += n;
-        p += n;
-        len -= n;
-        if (c->fill < 64)
-            return;
-        sm3_block(c->h, c->buf);
-        c->fill = 0;
-    }
-    for (; len >= 64; p += 64, len -= 64)
-        sm3_block(c->h, p);
-    if (len) {
-        memcpy(c->buf, p, len);
-        c->fill = len;
-    }
+    cos__md_update(c, sm3_block, data, len);
 }
 
-/* 5.2 padding: append 1, zeros to 448 mod 512 bits, then the 64-bit bit length. The
- * context is wiped afterwards. */
+/* The padding is FIPS 180-4, 5.1.1 / GB/T 32905-2016, 5.2, the same for both hashes
+ * (md.c). The context is wiped afterwards. */
 void cos_sm3_final(cos_sm3_ctx *c, uint8_t out[32])
 {
-    uint64_t bits = c->bytes * 8;
-    size_t n = c->fill;
-    c->buf[n++] = 0x80;
-    if (n > 56) {
-        memset(c->buf + n, 0, 64 - n);
-        sm3_block(c->h, c->buf);
-        n = 0;
-    }
-    memset(c->buf + n, 0, 56 - n);
-    store32(c->buf + 56, (uint32_t)(bits >> 32));
-    store32(c->buf + 60, (uint32_t)bits);
-    sm3_block(c->h, c->buf);
-    for (int i = 0; i < 8; i++)
-        store32(out + 4 * i, c->h[i]);
-    cos_wipe(c, sizeof *c);
+    cos__md_final(c, sm3_block, out);
 }
 
 void cos_sm3(const void *data, size_t len, uint8_t out[32])

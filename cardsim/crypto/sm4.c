@@ -5,7 +5,7 @@
  * L is made of rotations and XOR, so it commutes with rotating the word by whole bytes,
  * and T(x) is the XOR of four rotated lookups of one table indexed by the bytes of x.
  */
-#include <obol/cos_crypto.h>
+#include "crypto_internal.h"
 
 #include <string.h>
 
@@ -71,29 +71,11 @@ static const uint32_t T_TAB[256] = {
  * parameters CK are computed where used: byte j of CK_i is (4i + j) * 7 mod 256. */
 static const uint32_t FK[4] = {0xa3b1bac6u, 0x56aa3350u, 0x677d9197u, 0xb27022dcu};
 
-static inline uint32_t rotl32(uint32_t x, unsigned n)
-{
-    return (x << (n & 31)) | (x >> ((32 - n) & 31));
-}
-
-static inline uint32_t load32(const uint8_t *p)
-{
-    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
-}
-
-static inline void store32(uint8_t *p, uint32_t v)
-{
-    p[0] = (uint8_t)(v >> 24);
-    p[1] = (uint8_t)(v >> 16);
-    p[2] = (uint8_t)(v >> 8);
-    p[3] = (uint8_t)v;
-}
-
 /* T(x) for encryption rounds (6.2). */
 static inline uint32_t sm4_t(uint32_t x)
 {
-    return T_TAB[x >> 24] ^ rotl32(T_TAB[(x >> 16) & 0xff], 24) ^
-           rotl32(T_TAB[(x >> 8) & 0xff], 16) ^ rotl32(T_TAB[x & 0xff], 8);
+    return T_TAB[x >> 24] ^ cos__rotl32(T_TAB[(x >> 16) & 0xff], 24) ^
+           cos__rotl32(T_TAB[(x >> 8) & 0xff], 16) ^ cos__rotl32(T_TAB[x & 0xff], 8);
 }
 
 /* T'(x) for the key schedule (7.3): tau then L'(B) = B ^ (B <<< 13) ^ (B <<< 23). */
@@ -101,14 +83,14 @@ static inline uint32_t sm4_t_key(uint32_t x)
 {
     uint32_t b = (uint32_t)SBOX[x >> 24] << 24 | (uint32_t)SBOX[(x >> 16) & 0xff] << 16 |
                  (uint32_t)SBOX[(x >> 8) & 0xff] << 8 | SBOX[x & 0xff];
-    return b ^ rotl32(b, 13) ^ rotl32(b, 23);
+    return b ^ cos__rotl32(b, 13) ^ cos__rotl32(b, 23);
 }
 
 void cos_sm4_setkey(cos_sm4_key *k, const uint8_t key[16])
 {
     uint32_t kw[4];
     for (int i = 0; i < 4; i++)
-        kw[i] = load32(key + 4 * i) ^ FK[i];
+        kw[i] = cos__load32(key + 4 * i) ^ FK[i];
     for (unsigned i = 0; i < 32; i++) {
         uint32_t ck = 0;
         for (unsigned j = 0; j < 4; j++)
@@ -127,7 +109,8 @@ void cos_sm4_setkey(cos_sm4_key *k, const uint8_t key[16])
  * transformation R. Decryption is the same with the round keys in reverse order (7.2). */
 static void sm4_block(const uint32_t rk[32], int decrypt, const uint8_t in[16], uint8_t out[16])
 {
-    uint32_t x0 = load32(in), x1 = load32(in + 4), x2 = load32(in + 8), x3 = load32(in + 12);
+    uint32_t x0 = cos__load32(in), x1 = cos__load32(in + 4), x2 = cos__load32(in + 8),
+             x3 = cos__load32(in + 12);
     int step = decrypt ? -1 : 1, n = decrypt ? 31 : 0;
     for (int i = 0; i < 32; i += 4, n += 4 * step) {
         x0 ^= sm4_t(x1 ^ x2 ^ x3 ^ rk[n]);
@@ -135,10 +118,10 @@ static void sm4_block(const uint32_t rk[32], int decrypt, const uint8_t in[16], 
         x2 ^= sm4_t(x3 ^ x0 ^ x1 ^ rk[n + 2 * step]);
         x3 ^= sm4_t(x0 ^ x1 ^ x2 ^ rk[n + 3 * step]);
     }
-    store32(out, x3);
-    store32(out + 4, x2);
-    store32(out + 8, x1);
-    store32(out + 12, x0);
+    cos__store32(out, x3);
+    cos__store32(out + 4, x2);
+    cos__store32(out + 8, x1);
+    cos__store32(out + 12, x0);
 }
 
 void cos_sm4_encrypt(const cos_sm4_key *k, const uint8_t in[16], uint8_t out[16])
@@ -151,31 +134,25 @@ void cos_sm4_decrypt(const cos_sm4_key *k, const uint8_t in[16], uint8_t out[16]
     sm4_block(k->rk, 1, in, out);
 }
 
+/* The two directions as block functions for the mode loops in modes.c. */
+static void sm4_enc_fn(const void *key, const uint8_t *in, uint8_t *out)
+{
+    sm4_block(((const cos_sm4_key *)key)->rk, 0, in, out);
+}
+
+static void sm4_dec_fn(const void *key, const uint8_t *in, uint8_t *out)
+{
+    sm4_block(((const cos_sm4_key *)key)->rk, 1, in, out);
+}
+
 void cos_sm4_ecb(const cos_sm4_key *k, int encrypt, const uint8_t *in, uint8_t *out, size_t len)
 {
-    for (size_t off = 0; off + 16 <= len; off += 16)
-        sm4_block(k->rk, !encrypt, in + off, out + off);
+    cos__ecb(encrypt ? sm4_enc_fn : sm4_dec_fn, k, 16, in, out, len);
 }
 
 /* CBC as in GB/T 17964 / NIST SP 800-38A; IV is left holding the last ciphertext block. */
 void cos_sm4_cbc(const cos_sm4_key *k, int encrypt, uint8_t iv[16], const uint8_t *in, uint8_t *out,
                  size_t len)
 {
-    uint8_t buf[16];
-    for (size_t off = 0; off + 16 <= len; off += 16) {
-        if (encrypt) {
-            for (int i = 0; i < 16; i++)
-                buf[i] = in[off + i] ^ iv[i];
-            sm4_block(k->rk, 0, buf, out + off);
-            memcpy(iv, out + off, 16);
-        } else {
-            memcpy(buf, in + off, 16); /* IN may be OUT: keep the ciphertext for the next IV */
-            sm4_block(k->rk, 1, buf, out + off);
-            for (int i = 0; i < 16; i++) {
-                out[off + i] ^= iv[i];
-                iv[i] = buf[i];
-            }
-        }
-    }
-    cos_wipe(buf, sizeof buf);
+    cos__cbc(encrypt ? sm4_enc_fn : sm4_dec_fn, k, 16, encrypt, iv, in, out, len);
 }
