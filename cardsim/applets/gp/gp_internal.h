@@ -245,6 +245,13 @@ int gp__cmd_ext_auth(gp_sd *sd, const cos_apdu *a);
  * its data in BUF (GP_DATA_MAX bytes). Returns 0 or the status word to answer; a
  * security failure also closes the session. */
 int gp__unwrap(gp_sd *sd, const cos_apdu *a, cos_apdu *plain, uint8_t *buf);
+/* The start of unwrapping common to SCP02 and SCP03 (GP CS 2.3 E.4.4, Amendment D
+ * 6.2.4): *PLAIN becomes A with the secure messaging bit of CLA cleared and its data in
+ * BUF. Returns 0 when the session's level has no C-MAC and A, which must not claim
+ * secure messaging, was copied to BUF; 1 when A carries a C-MAC to check, in its last 8
+ * bytes (*BLEN gets the length before them); or COS_SW_SECURITY, the session closed,
+ * when A's secure messaging does not match the level. */
+int gp__unwrap_start(gp_ram *ram, const cos_apdu *a, cos_apdu *plain, uint8_t *buf, size_t *blen);
 /* Adds R-MAC / R-ENC to the response R of the plain command PLAIN answered SW. */
 int gp__wrap(gp_sd *sd, const cos_apdu *plain, int sw, cos_resp *r);
 void gp__session_close(gp_ram *ram);

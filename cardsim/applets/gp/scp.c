@@ -146,6 +146,28 @@ int gp__cmd_ext_auth(gp_sd *sd, const cos_apdu *a)
     return COS_SW_OK;
 }
 
+int gp__unwrap_start(gp_ram *ram, const cos_apdu *a, cos_apdu *plain, uint8_t *buf, size_t *blen)
+{
+    *plain = *a;
+    plain->cla = (uint8_t)(a->cla & ~0x04u);
+    plain->sm = 0;
+    plain->data = buf;
+    if (!(ram->level & GP_LVL_CMAC)) {
+        if (a->cla & 0x04 || a->nc > GP_DATA_MAX)
+            goto security;
+        if (a->nc)
+            memcpy(buf, a->data, a->nc);
+        return 0;
+    }
+    if (!(a->cla & 0x04) || a->nc < 8)
+        goto security;
+    *blen = a->nc - 8u;
+    return 1;
+security:
+    gp__session_close(ram);
+    return COS_SW_SECURITY;
+}
+
 int gp__unwrap(gp_sd *sd, const cos_apdu *a, cos_apdu *plain, uint8_t *buf)
 {
     gp_ram *ram = sd->ram;

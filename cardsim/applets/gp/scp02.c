@@ -156,20 +156,9 @@ int gp__scp02_unwrap(gp_sd *sd, const cos_apdu *a, cos_apdu *plain, uint8_t *buf
     gp_mac m;
     int rc;
 
-    *plain = *a;
-    plain->cla = (uint8_t)(a->cla & ~0x04u);
-    plain->sm = 0;
-    plain->data = buf;
-    if (!(ram->level & GP_LVL_CMAC)) {
-        if (a->cla & 0x04 || a->nc > GP_DATA_MAX)
-            goto security;
-        if (a->nc)
-            memcpy(buf, a->data, a->nc);
-        return 0;
-    }
-    if (!(a->cla & 0x04) || a->nc < 8)
-        goto security;
-    blen = a->nc - 8u;
+    rc = gp__unwrap_start(ram, a, plain, buf, &blen);
+    if (rc != 1)
+        return rc;
     if ((ram->level & GP_LVL_CDEC) && blen > 0) {
         uint8_t iv[8] = {0};
         if (blen % 8 || blen > GP_DATA_MAX)

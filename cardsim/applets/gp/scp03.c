@@ -141,20 +141,9 @@ int gp__scp03_unwrap(gp_sd *sd, const cos_apdu *a, cos_apdu *plain, uint8_t *buf
     /* 6.2.6: the encryption counter moves for every command, with data or not. */
     for (int i = 3; i >= 0 && ++ram->u.s03.ctr[i] == 0; i--)
         ;
-    *plain = *a;
-    plain->cla = (uint8_t)(a->cla & ~0x04u);
-    plain->sm = 0;
-    plain->data = buf;
-    if (!(ram->level & GP_LVL_CMAC)) {
-        if (a->cla & 0x04 || a->nc > GP_DATA_MAX)
-            goto security;
-        if (a->nc)
-            memcpy(buf, a->data, a->nc);
-        return 0;
-    }
-    if (!(a->cla & 0x04) || a->nc < 8)
-        goto security;
-    blen = a->nc - 8u;
+    rc = gp__unwrap_start(ram, a, plain, buf, &blen);
+    if (rc != 1)
+        return rc;
     rc = cmac(sd, a, a->data, blen, full);
     if (rc < 0)
         return rc;
