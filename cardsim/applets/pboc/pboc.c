@@ -653,7 +653,8 @@ static int pboc_install(cos_ctx *ctx, const uint8_t *params, size_t len)
 {
     uint8_t st[ST_SIZE];
     cos_obj o;
-    uint8_t nlog = PBOC_LOG_NREC;
+    uint8_t nlog = PBOC_LOG_NREC, tag, l;
+    const uint8_t *v;
     size_t i = 0;
     int rc;
 
@@ -662,16 +663,7 @@ static int pboc_install(cos_ctx *ctx, const uint8_t *params, size_t len)
     st[ST_MAC_LIMIT] = PBOC_DEFAULT_MAC_LIMIT;
     st[ST_PIN_REF] = PBOC_DEFAULT_PIN_REF;
     put32(st + ST_MAX_BAL, PBOC_DEFAULT_MAX_BALANCE);
-    while (i < len) {
-        const uint8_t *v;
-        uint8_t tag, l;
-
-        if (len - i < 2 || len - i - 2 < params[i + 1])
-            return COS_SW_WRONG_DATA;
-        tag = params[i];
-        l = params[i + 1];
-        v = params + i + 2;
-        i += 2u + l;
+    while ((rc = pboc_tlv_next(params, len, &i, &tag, &l, &v)) == 1) {
         switch (tag) {
         case PBOC_TAG_PURSES:
             if (l != 1 || v[0] == 0 || (v[0] & ~(PBOC_PURSE_ED | PBOC_PURSE_EP)))
@@ -712,6 +704,8 @@ static int pboc_install(cos_ctx *ctx, const uint8_t *params, size_t len)
             return COS_SW_WRONG_DATA;
         }
     }
+    if (rc != 0)
+        return rc;
     st[ST_MAC_LEFT] = st[ST_MAC_LIMIT];
     if (get32(st + ST_ED) > get32(st + ST_MAX_BAL) || get32(st + ST_EP) > get32(st + ST_MAX_BAL))
         return COS_SW_WRONG_DATA;

@@ -186,4 +186,31 @@ int pboc_perso_key(cos_ctx *ctx, uint8_t usage, uint8_t kid, uint8_t kver, uint8
  * itself. Safe without a session or outside a selection (ctx->ram NULL). */
 void pboc_session_end(cos_ctx *ctx);
 
+/* Reads the TLV at *POS of P (LEN bytes of one-byte tags and one-byte lengths, as the
+ * install parameters and DGI 0F10): *TAG, *L and *V get it and *POS moves past it.
+ * Returns 1 for a TLV, 0 at the end of P, or COS_SW_WRONG_DATA when a TLV is cut short.
+ * *V points into P. */
+int pboc_tlv_next(const uint8_t *p, size_t len, size_t *pos, uint8_t *tag, uint8_t *l,
+                  const uint8_t **v);
+
+/* The install parameters a wrapping class builds for its EP-only purse and passes to
+ * pboc_class.install(). Every purse tag once is 40 bytes. */
+#define PBOC_PARAMS_MAX 64u
+typedef struct pboc_params {
+    uint8_t buf[PBOC_PARAMS_MAX];
+    size_t n;
+} pboc_params;
+
+/* Starts PP with PBOC_TAG_PURSES = EP: the wrapping classes' purse is the EP (the ED
+ * needs the cardholder's PIN at every purchase). */
+void pboc_params_init_ep(pboc_params *pp);
+/* Appends one TLV. Returns 0 or COS_SW_WRONG_DATA (too long). */
+int pboc_params_put(pboc_params *pp, uint8_t tag, const uint8_t *v, uint8_t len);
+/* Takes one of the wrapping class's install TLVs that the class does not handle itself:
+ * PBOC_TAG_PURSES must say EP; PBOC_TAG_CAPP_MAX is refused (the class sets the CAPP
+ * cache, or has none); any other tag below 0x40 is a purse parameter, appended for the
+ * purse's install() to check; a tag from 0x40 up is refused. Returns 0 or
+ * COS_SW_WRONG_DATA. */
+int pboc_params_forward(pboc_params *pp, uint8_t tag, const uint8_t *v, uint8_t len);
+
 #endif /* OBOL_APPLET_PBOC_H */

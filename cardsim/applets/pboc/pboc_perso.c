@@ -130,7 +130,8 @@ static int pin(cos_ctx *ctx, const uint8_t *v, size_t n)
  * (PBOC 2.0 part 1, 12: the card must not create value). */
 static int purse_params(cos_ctx *ctx, const uint8_t *v, size_t n)
 {
-    uint8_t st[ST_SIZE];
+    uint8_t st[ST_SIZE], tag, l;
+    const uint8_t *x;
     size_t i = 0;
     cos_obj o;
     int rc;
@@ -141,16 +142,7 @@ static int purse_params(cos_ctx *ctx, const uint8_t *v, size_t n)
     if (pboc__get16(st + ST_ED + PU_ONLINE) || pboc__get16(st + ST_ED + PU_OFFLINE) ||
         pboc__get16(st + ST_EP + PU_ONLINE) || pboc__get16(st + ST_EP + PU_OFFLINE))
         return COS_SW_CONDITIONS;
-    while (i < n) {
-        uint8_t tag, l;
-        const uint8_t *x;
-
-        if (n - i < 2 || n - i - 2 < v[i + 1])
-            return COS_SW_WRONG_DATA;
-        tag = v[i];
-        l = v[i + 1];
-        x = v + i + 2;
-        i += 2u + l;
+    while ((rc = pboc_tlv_next(v, n, &i, &tag, &l, &x)) == 1) {
         switch (tag) {
         case PBOC_TAG_OVERDRAFT:
             if (l != 3)
@@ -179,6 +171,8 @@ static int purse_params(cos_ctx *ctx, const uint8_t *v, size_t n)
             return COS_SW_WRONG_DATA;
         }
     }
+    if (rc != 0)
+        return rc;
     if (pboc__get32(st + ST_ED + PU_BAL) > pboc__get32(st + ST_MAX_BAL) ||
         pboc__get32(st + ST_EP + PU_BAL) > pboc__get32(st + ST_MAX_BAL))
         return COS_SW_WRONG_DATA;

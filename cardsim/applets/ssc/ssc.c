@@ -23,8 +23,6 @@
 
 _Static_assert(PBOC_RAM_USED + 1u <= COS_APPLET_RAM, "the role byte must fit the applet RAM");
 
-#define PURSE_PARAMS_MAX 64u
-
 /* File operations the rights table names. */
 enum { OP_NONE = 0, OP_READ_BINARY, OP_READ_RECORD, OP_APPEND_RECORD };
 
@@ -52,17 +50,6 @@ static uint8_t role_of(uint8_t kid)
     }
 }
 
-static int put_tlv(uint8_t *buf, size_t *n, uint8_t tag, const uint8_t *v, uint8_t len)
-{
-    if (PURSE_PARAMS_MAX - *n < 2u + len)
-        return COS_SW_WRONG_DATA;
-    buf[*n] = tag;
-    buf[*n + 1] = len;
-    memcpy(buf + *n + 2, v, len);
-    *n += 2u + len;
-    return 0;
-}
-
 /* Creates one of the role-gated record files: cyclic, the OS never grants access (the
  * applet's rights table does). */
 static int make_records(cos_ctx *ctx, uint16_t fid, uint8_t sfi, uint8_t reclen, uint8_t nrec)
@@ -85,24 +72,15 @@ static int make_records(cos_ctx *ctx, uint16_t fid, uint8_t sfi, uint8_t reclen,
  * transaction: a refusal leaves nothing. */
 static int ssc_install(cos_ctx *ctx, const uint8_t *params, size_t len)
 {
-    uint8_t purse[PURSE_PARAMS_MAX], ep = PBOC_PURSE_EP, cfg = SSC_CFG_DEBIT_PIN;
-    uint8_t nvisit = SSC_NREC_DEFAULT, nrx = SSC_NREC_DEFAULT;
-    size_t i = 0, n = 0;
+    uint8_t cfg = SSC_CFG_DEBIT_PIN, nvisit = SSC_NREC_DEFAULT, nrx = SSC_NREC_DEFAULT, tag, l;
+    const uint8_t *v;
+    pboc_params purse;
+    size_t i = 0;
     cos_obj o;
     int rc;
 
-    if ((rc = put_tlv(purse, &n, PBOC_TAG_PURSES, &ep, 1)) != 0)
-        return rc;
-    while (i < len) {
-        const uint8_t *v;
-        uint8_t tag, l;
-
-        if (len - i < 2 || len - i - 2 < params[i + 1])
-            return COS_SW_WRONG_DATA;
-        tag = params[i];
-        l = params[i + 1];
-        v = params + i + 2;
-        i += 2u + l;
+    pboc_params_init_ep(&purse);
+    while ((rc = pboc_tlv_next(params, len, &i, &tag, &l, &v)) == 1) {
         switch (tag) {
         case SSC_TAG_VISIT_NREC:
         case SSC_TAG_RX_NREC:
@@ -118,21 +96,17 @@ static int ssc_install(cos_ctx *ctx, const uint8_t *params, size_t len)
                 return COS_SW_WRONG_DATA;
             cfg = v[0] ? SSC_CFG_DEBIT_PIN : 0;
             break;
-        case PBOC_TAG_PURSES:
-            if (l != 1 || v[0] != PBOC_PURSE_EP)
-                return COS_SW_WRONG_DATA;
-            break;
-        case PBOC_TAG_CAPP_MAX:
-            return COS_SW_WRONG_DATA; /* no composite purchase on the medical account */
         default:
-            if (tag >= 0x40)
-                return COS_SW_WRONG_DATA;
-            if ((rc = put_tlv(purse, &n, tag, v, l)) != 0)
+            /* The purse's parameters; no CAPP cache: no composite purchase on the
+             * medical account. */
+            if ((rc = pboc_params_forward(&purse, tag, v, l)) != 0)
                 return rc;
             break;
         }
     }
-    rc = pboc_class.install(ctx, purse, n);
+    if (rc != 0)
+        return rc;
+    rc = pboc_class.install(ctx, purse.buf, purse.n);
     if (rc != 0)
         return rc;
     if ((rc = cos_obj_create(ctx, SSC_OBJ_CONFIG, 1, &o)) < 0 ||

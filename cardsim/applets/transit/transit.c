@@ -23,21 +23,6 @@
 #include "pboc/pboc.h"
 #include "transit.h"
 
-/* Room for the purse's install TLVs (every purse tag once is 40 bytes). */
-#define PURSE_PARAMS_MAX 64u
-
-/* Appends one TLV to the purse's install parameters. Returns 0 or 6A80 (too long). */
-static int put_tlv(uint8_t *buf, size_t *n, uint8_t tag, const uint8_t *v, uint8_t len)
-{
-    if (PURSE_PARAMS_MAX - *n < 2u + len)
-        return COS_SW_WRONG_DATA;
-    buf[*n] = tag;
-    buf[*n + 1] = len;
-    memcpy(buf + *n + 2, v, len);
-    *n += 2u + len;
-    return 0;
-}
-
 /* Checks the operator list: 1..TRANSIT_OPERATORS_MAX identifiers 01..FE, distinct (an
  * identifier must name one record). Returns 1 when valid. */
 static int operators_ok(const uint8_t *v, uint8_t len)
@@ -61,27 +46,19 @@ static int operators_ok(const uint8_t *v, uint8_t len)
  * instance-creation transaction, so a refusal or a fault leaves nothing behind. */
 static int transit_install(cos_ctx *ctx, const uint8_t *params, size_t len)
 {
-    uint8_t purse[PURSE_PARAMS_MAX], ops[TRANSIT_OPERATORS_MAX], rec[255];
-    uint8_t reclen = TRANSIT_CAPP_RECLEN_DEF, nops = 0, ep = PBOC_PURSE_EP;
-    size_t i = 0, n = 0;
+    uint8_t ops[TRANSIT_OPERATORS_MAX], rec[255];
+    uint8_t reclen = TRANSIT_CAPP_RECLEN_DEF, nops = 0, tag, l;
+    const uint8_t *v;
+    pboc_params purse;
+    size_t i = 0;
     cos_ef_spec spec;
     cos_ef ef;
     int rc;
 
     /* The purse is the EP: the ED needs the cardholder's PIN at every purchase, which a
      * gate cannot ask for. */
-    if ((rc = put_tlv(purse, &n, PBOC_TAG_PURSES, &ep, 1)) != 0)
-        return rc;
-    while (i < len) {
-        const uint8_t *v;
-        uint8_t tag, l;
-
-        if (len - i < 2 || len - i - 2 < params[i + 1])
-            return COS_SW_WRONG_DATA;
-        tag = params[i];
-        l = params[i + 1];
-        v = params + i + 2;
-        i += 2u + l;
+    pboc_params_init_ep(&purse);
+    while ((rc = pboc_tlv_next(params, len, &i, &tag, &l, &v)) == 1) {
         switch (tag) {
         case TRANSIT_TAG_OPERATORS:
             if (nops != 0 || !operators_ok(v, l))
@@ -94,26 +71,20 @@ static int transit_install(cos_ctx *ctx, const uint8_t *params, size_t len)
                 return COS_SW_WRONG_DATA;
             reclen = v[0];
             break;
-        case PBOC_TAG_PURSES:
-            if (l != 1 || v[0] != PBOC_PURSE_EP)
-                return COS_SW_WRONG_DATA;
-            break;
-        case PBOC_TAG_CAPP_MAX:
-            return COS_SW_WRONG_DATA; /* the cache follows the operator record length */
         default:
-            if (tag >= 0x40)
-                return COS_SW_WRONG_DATA;
-            /* A purse parameter: the purse's install() checks it. */
-            if ((rc = put_tlv(purse, &n, tag, v, l)) != 0)
+            /* The purse's parameters; its CAPP cache follows the operator record length. */
+            if ((rc = pboc_params_forward(&purse, tag, v, l)) != 0)
                 return rc;
             break;
         }
     }
+    if (rc != 0)
+        return rc;
     if (nops == 0)
         return COS_SW_WRONG_DATA;
-    if ((rc = put_tlv(purse, &n, PBOC_TAG_CAPP_MAX, &reclen, 1)) != 0)
+    if ((rc = pboc_params_put(&purse, PBOC_TAG_CAPP_MAX, &reclen, 1)) != 0)
         return rc;
-    rc = pboc_class.install(ctx, purse, n);
+    rc = pboc_class.install(ctx, purse.buf, purse.n);
     if (rc != 0)
         return rc;
     /* EF 001A: read by every operator's terminals, written only through the composite
