@@ -83,6 +83,12 @@ int vcard_spec_parse(char *s, vcard_spec *spec, const char **vpcd, char *err, si
 typedef struct vcard__qemu vcard__qemu;
 int vcard__qemu_start(vcard__qemu **out, const char *elf, const char *nvm_path, uint64_t seed,
                       char *err, size_t errlen);
+/* As vcard__qemu_start(), with EXTRA (NULL-terminated, at most VCARD_QEMU_EXTRA_MAX
+ * words, NULL for none) added to QEMU's command line: the hardware tests' -icount and
+ * -singlestep. The strings need to live only for the call. */
+#define VCARD_QEMU_EXTRA_MAX 8
+int vcard__qemu_start_args(vcard__qemu **out, const char *elf, const char *nvm_path, uint64_t seed,
+                           const char *const *extra, char *err, size_t errlen);
 /* Sends one frame to the image; when REPLY, waits for the answer frame into BUF. */
 int vcard__qemu_frame(vcard__qemu *q, const uint8_t *msg, size_t len, int reply, uint8_t *buf,
                       size_t cap, size_t *got, char *err, size_t errlen);

@@ -261,6 +261,12 @@ static void child_exec(const char *qemu, char *const argv[], const char *log)
 int vcard__qemu_start(vcard__qemu **out, const char *elf, const char *nvm_path, uint64_t seed,
                       char *err, size_t errlen)
 {
+    return vcard__qemu_start_args(out, elf, nvm_path, seed, NULL, err, errlen);
+}
+
+int vcard__qemu_start_args(vcard__qemu **out, const char *elf, const char *nvm_path, uint64_t seed,
+                           const char *const *extra, char *err, size_t errlen)
+{
     vcard__qemu *q = calloc(1, sizeof(*q));
     int ls = -1, rc;
     char said[256];
@@ -299,28 +305,39 @@ int vcard__qemu_start(vcard__qemu **out, const char *elf, const char *nvm_path, 
     snprintf(seed_dev, sizeof(seed_dev), "loader,file=%s,addr=0x%08X,force-raw=on", seedf,
              CONFIG_ADDR);
     const char *qemu = getenv("OBOL_QEMU") ? getenv("OBOL_QEMU") : "qemu-system-arm";
-    char *const argv[] = {(char *)qemu,
-                          "-M",
-                          "mps2-an385",
-                          "-display",
-                          "none",
-                          "-monitor",
-                          "none",
-                          "-semihosting-config",
-                          "enable=on,target=native",
-                          "-kernel",
-                          (char *)elf,
-                          "-chardev",
-                          chardev,
-                          "-serial",
-                          "chardev:s",
-                          "-device",
-                          nvm_dev,
-                          "-device",
-                          seed_dev,
-                          "-qmp",
-                          qmp,
-                          NULL};
+    char *argv[21 + VCARD_QEMU_EXTRA_MAX + 1] = {(char *)qemu,
+                                                 "-M",
+                                                 "mps2-an385",
+                                                 "-display",
+                                                 "none",
+                                                 "-monitor",
+                                                 "none",
+                                                 "-semihosting-config",
+                                                 "enable=on,target=native",
+                                                 "-kernel",
+                                                 (char *)elf,
+                                                 "-chardev",
+                                                 chardev,
+                                                 "-serial",
+                                                 "chardev:s",
+                                                 "-device",
+                                                 nvm_dev,
+                                                 "-device",
+                                                 seed_dev,
+                                                 "-qmp",
+                                                 qmp,
+                                                 NULL};
+    size_t argc = 0;
+    while (argv[argc] != NULL)
+        argc++;
+    for (size_t i = 0; extra != NULL && extra[i] != NULL; i++) {
+        if (i == VCARD_QEMU_EXTRA_MAX) {
+            rc = fail(err, errlen, VCARD_ERR_USAGE, "more than %d extra QEMU options",
+                      VCARD_QEMU_EXTRA_MAX);
+            goto fail;
+        }
+        argv[argc++] = (char *)extra[i];
+    }
     fflush(NULL);
     if ((q->pid = fork()) < 0) {
         rc = fail(err, errlen, VCARD_ERR_IO, "fork: %s", strerror(errno));

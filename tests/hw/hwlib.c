@@ -1,20 +1,16 @@
 /*
  * tests/hw: the image under QEMU and the in-process card behind one interface
- * (hwlib.h): QEMU through the CLI's backend (vcard_qemu.c) plus our own options and
- * a second QMP monitor for power cuts, the host port over a copy of an image, image
- * files, hex, and a PBOC purchase with the PSAM.
+ * (hwlib.h): QEMU through the CLI's backend (vcard_qemu.c) with our own options, power
+ * cuts through its QMP monitor (stop, then pmemsave), the host port over a copy of an
+ * image, image files, hex, and a PBOC purchase with the PSAM.
  */
 #include "hwlib.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "obol/cos_host.h"
@@ -25,12 +21,6 @@
 #ifndef OBOL_CARD_ELF_DEFAULT
 #define OBOL_CARD_ELF_DEFAULT "build-arm/obol-card.elf"
 #endif
-#ifndef OBOL_HW_QEMU_WRAP
-#define OBOL_HW_QEMU_WRAP "tests/hw/qemu-wrap.sh"
-#endif
-
-#define QMP_TIMEOUT_MS 10000
-
 enum { CTRL_OFF = 0, CTRL_ON = 1, CTRL_RESET = 2, CTRL_ATR = 4, CTRL_COST = 0x20 };
 
 struct hw_card {
@@ -38,8 +28,7 @@ struct hw_card {
     char msg[512];
     /* QEMU */
     vcard__qemu *q;
-    char dir[64]; /* our temporary directory (the cut monitor's socket) */
-    int qmp;      /* the cut monitor, -1 when none */
+    int cut;      /* hw_cut() allowed (hw_qemu_opts.cut) */
     int gone;     /* QEMU quit after hw_cut() */
     int restarts; /* starts made again (start_checked()) */
     /* in-process */
@@ -66,20 +55,6 @@ static int say(char *err, size_t errlen, int code, const char *fmt, ...)
         va_end(ap);
     }
     return code;
-}
-
-static int64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 const char *hw_elf_default(void)
@@ -217,104 +192,33 @@ out:
     return 0;
 }
 
-/* ---- the cut monitor (QMP) ---------------------------------------------------------- */
+/* ---- power cuts ---------------------------------------------------------------------- */
 
-/* Reads QMP lines until one answers a command: 0 for "return", -1 for "error" (the
- * line in LINE), -2 when the monitor is gone or silent. Events are skipped. */
-static int qmp_answer(int fd, char *line, size_t cap)
-{
-    int64_t deadline = now_ms() + QMP_TIMEOUT_MS;
-    size_t n = 0;
-    for (;;) {
-        int left = (int)(deadline - now_ms());
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        char ch;
-        if (left <= 0 || poll(&p, 1, left) <= 0 || recv(fd, &ch, 1, 0) != 1)
-            return -2;
-        if (ch != '\n') {
-            if (n + 1 < cap)
-                line[n++] = ch;
-            continue;
-        }
-        line[n] = '\0';
-        n = 0;
-        if (strstr(line, "\"return\"") != NULL || strstr(line, "\"QMP\"") != NULL)
-            return 0;
-        if (strstr(line, "\"error\"") != NULL)
-            return -1;
-    }
-}
-
-static int qmp_exec(int fd, const char *json, char *line, size_t cap)
-{
-    size_t len = strlen(json);
-    if (send(fd, json, len, MSG_NOSIGNAL) != (ssize_t)len)
-        return -2;
-    return qmp_answer(fd, line, cap);
-}
-
-static int cut_connect(hw_card *c)
-{
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    char line[512];
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/cut.sock", c->dir);
-    if ((c->qmp = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-        return say(c->msg, sizeof(c->msg), HW_ERR_IO, "socket: %s", strerror(errno));
-    /* QEMU is up (its UART connected), so the monitor's socket exists or soon will. */
-    int64_t deadline = now_ms() + QMP_TIMEOUT_MS;
-    while (connect(c->qmp, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-        if (now_ms() > deadline)
-            return say(c->msg, sizeof(c->msg), HW_ERR_IO, "cannot connect to %s: %s", sa.sun_path,
-                       strerror(errno));
-        sleep_ms(5);
-    }
-    if (qmp_answer(c->qmp, line, sizeof(line)) != 0 ||
-        qmp_exec(c->qmp, "{\"execute\":\"qmp_capabilities\"}\n", line, sizeof(line)) != 0)
-        return say(c->msg, sizeof(c->msg), HW_ERR_IO, "the cut monitor did not answer");
-    return 0;
-}
-
+/* The backend's own stop: QMP stop, pmemsave of the NVM region into NVM_OUT, quit. */
 int hw_cut(hw_card *c, const char *nvm_out)
 {
-    char line[512], cmd[4400];
-    if (!c->qemu || c->qmp < 0 || c->gone)
-        return say(c->msg, sizeof(c->msg), HW_ERR_USAGE, "no cut monitor on this card");
-    if (strpbrk(nvm_out, "\"\\") != NULL)
-        return say(c->msg, sizeof(c->msg), HW_ERR_USAGE, "%s: quotes in the path", nvm_out);
-    snprintf(cmd, sizeof(cmd),
-             "{\"execute\":\"pmemsave\",\"arguments\":{\"val\":%u,\"size\":%u,"
-             "\"filename\":\"%s\"}}\n",
-             HW_NVM_ADDR, HW_NVM_SIZE, nvm_out);
-    int rc = qmp_exec(c->qmp, "{\"execute\":\"stop\"}\n", line, sizeof(line));
-    if (rc == 0)
-        rc = qmp_exec(c->qmp, cmd, line, sizeof(line));
-    /* Quit either way: the virtual machine never runs again. */
-    qmp_exec(c->qmp, "{\"execute\":\"quit\"}\n", line, sizeof(line));
+    if (!c->qemu || !c->cut || c->gone || c->q == NULL)
+        return say(c->msg, sizeof(c->msg), HW_ERR_USAGE, "no power cuts on this card");
+    int rc = vcard__qemu_stop(c->q, nvm_out, c->msg, sizeof(c->msg));
+    /* Either way the virtual machine never runs again. */
+    c->q = NULL;
     c->gone = 1;
-    if (rc != 0)
-        return say(c->msg, sizeof(c->msg), HW_ERR_IO, "QMP stop/pmemsave failed: %s",
-                   rc == -2 ? "no answer" : line);
-    return 0;
+    return rc != 0 ? HW_ERR_IO : 0;
 }
 
 /* ---- opening and closing ------------------------------------------------------------ */
-
-static int restore_env(const char *name, const char *old)
-{
-    return old != NULL ? setenv(name, old, 1) : unsetenv(name);
-}
 
 /* Starts QEMU and asks the image for its (still empty) ATR, so a dead link shows
  * here. Once in a few hundred starts on a busy machine a fresh QEMU did not answer
  * within the backend's 5 s, before the card had run anything: that start is counted
  * (hw_restarted()) and made once more. */
 static int start_checked(hw_card *c, const char *elf, const char *nvm_path, uint64_t seed,
-                         char *err, size_t errlen)
+                         const char *const *extra, char *err, size_t errlen)
 {
     for (int attempt = 0;; attempt++) {
         uint8_t code = CTRL_ATR, atr[64];
         size_t got = 0;
-        int rc = vcard__qemu_start(&c->q, elf, nvm_path, seed, err, errlen);
+        int rc = vcard__qemu_start_args(&c->q, elf, nvm_path, seed, extra, err, errlen);
         if (rc != 0)
             return rc;
         rc = vcard__qemu_frame(c->q, &code, 1, 1, atr, sizeof(atr), &got, err, errlen);
@@ -338,56 +242,26 @@ int hw_open_qemu(hw_card **out, const hw_qemu_opts *o, const char *nvm_path, uin
     if (c == NULL)
         return say(err, errlen, HW_ERR_NOMEM, "out of memory");
     c->qemu = 1;
-    c->qmp = -1;
     if (access(elf, R_OK) != 0) {
         rc = say(err, errlen, HW_ERR_USAGE, "%s: no card image (%s); 'make firmware' builds it",
                  elf, strerror(errno));
         goto fail;
     }
-    if (!o->icount && !o->cut && !o->slow) {
-        rc = start_checked(c, elf, nvm_path, seed, err, errlen);
-        if (rc != 0)
-            goto fail;
-        *out = c;
-        return 0;
+    char shift[32];
+    const char *extra[4];
+    size_t n = 0;
+    snprintf(shift, sizeof(shift), "shift=%d", HW_ICOUNT_SHIFT);
+    if (o->icount) {
+        extra[n++] = "-icount";
+        extra[n++] = shift;
     }
-    /* Our options reach QEMU through the wrapper: vcard_qemu.c runs $OBOL_QEMU, the
-     * wrapper runs $OBOL_HW_QEMU (the real emulator) with $OBOL_HW_QEMU_ARGS added. */
-    snprintf(c->dir, sizeof(c->dir), "/tmp/obol-hw-XXXXXX");
-    if (mkdtemp(c->dir) == NULL) {
-        c->dir[0] = '\0';
-        rc = say(err, errlen, HW_ERR_IO, "mkdtemp: %s", strerror(errno));
-        goto fail;
-    }
-    char args[256];
-    args[0] = '\0';
-    if (o->icount)
-        snprintf(args, sizeof(args), " -icount shift=%d", HW_ICOUNT_SHIFT);
     if (o->slow)
-        snprintf(args + strlen(args), sizeof(args) - strlen(args), " -singlestep");
-    if (o->cut)
-        snprintf(args + strlen(args), sizeof(args) - strlen(args),
-                 " -qmp unix:%s/cut.sock,server=on,wait=off", c->dir);
-    char *old_qemu = getenv("OBOL_QEMU") ? strdup(getenv("OBOL_QEMU")) : NULL;
-    char *old_real = getenv("OBOL_HW_QEMU") ? strdup(getenv("OBOL_HW_QEMU")) : NULL;
-    char *old_args = getenv("OBOL_HW_QEMU_ARGS") ? strdup(getenv("OBOL_HW_QEMU_ARGS")) : NULL;
-    if (old_qemu != NULL && old_real == NULL && strcmp(old_qemu, OBOL_HW_QEMU_WRAP) != 0)
-        setenv("OBOL_HW_QEMU", old_qemu, 1); /* the user's emulator, run by the wrapper */
-    setenv("OBOL_QEMU", OBOL_HW_QEMU_WRAP, 1);
-    setenv("OBOL_HW_QEMU_ARGS", args, 1);
-    rc = start_checked(c, elf, nvm_path, seed, err, errlen);
-    restore_env("OBOL_QEMU", old_qemu);
-    restore_env("OBOL_HW_QEMU", old_real);
-    restore_env("OBOL_HW_QEMU_ARGS", old_args);
-    free(old_qemu);
-    free(old_real);
-    free(old_args);
+        extra[n++] = "-singlestep";
+    extra[n] = NULL;
+    c->cut = o->cut;
+    rc = start_checked(c, elf, nvm_path, seed, extra, err, errlen);
     if (rc != 0)
         goto fail;
-    if (o->cut && (rc = cut_connect(c)) != 0) {
-        say(err, errlen, rc, "%s", c->msg);
-        goto fail;
-    }
     *out = c;
     return 0;
 fail:
@@ -406,7 +280,6 @@ int hw_open_host(hw_card **out, const uint8_t *nvm, uint32_t size, uint64_t seed
         free(c);
         return say(err, errlen, HW_ERR_NOMEM, "out of memory");
     }
-    c->qmp = -1;
     memcpy(c->nvm, nvm, size);
     c->size = size;
     if ((rc = cos_host_open_buffer(&c->host, c->nvm, size, 64, seed)) != 0) {
@@ -438,14 +311,6 @@ int hw_close(hw_card *c, const char *save_path, char *err, size_t errlen)
                 vcard__qemu_frame(c->q, &off, 1, 0, NULL, 0, NULL, c->msg, sizeof(c->msg));
             }
             rc = vcard__qemu_stop(c->q, c->gone ? NULL : save_path, err, errlen);
-        }
-        if (c->qmp >= 0)
-            close(c->qmp);
-        if (c->dir[0]) {
-            char p[96];
-            snprintf(p, sizeof(p), "%s/cut.sock", c->dir);
-            remove(p);
-            rmdir(c->dir);
         }
     } else {
         cos_power_off(&c->card);

@@ -5,11 +5,10 @@
  *
  * The QEMU side calls the CLI's QEMU backend (core/cli/vcard_qemu.c: start with the
  * NVM image preloaded and the RNG seed block, frames over the UART, pmemsave at the
- * end). Two things that backend does not do are added from outside, without touching
- * it: QEMU options of our own (`-icount shift=0`, a second QMP monitor) go through
- * $OBOL_QEMU, which points at tests/hw/qemu-wrap.sh; and a power cut is that second
- * monitor's `stop`, `pmemsave` of the NVM region and `quit`, so the saved bytes are
- * the NVM exactly as it was at the cut.
+ * end). QEMU options of our own (`-icount shift=0`, `-singlestep`) are passed to its
+ * vcard__qemu_start_args(); a power cut is its vcard__qemu_stop() into the cut file:
+ * QMP `stop`, `pmemsave` of the NVM region and `quit`, so the saved bytes are the NVM
+ * exactly as it was at the cut.
  *
  * The in-process side is the host port (cos_host) over a private copy of an NVM
  * image, with the same RNG seed, so both ends draw the same random numbers.
@@ -53,7 +52,7 @@ typedef struct hw_card hw_card;
 typedef struct hw_qemu_opts {
     const char *elf; /* the image; NULL: hw_elf_default() */
     int icount;      /* run with -icount shift=HW_ICOUNT_SHIFT, so hw_instructions() counts */
-    int cut;         /* open a second QMP monitor for hw_cut() */
+    int cut;         /* allow hw_cut() */
     int slow;        /* -singlestep: one instruction per translation block, several times
                         slower, so a cut at a random instant lands in a short stretch of
                         code (the NVM writes) more often */
@@ -112,7 +111,7 @@ int hw_instructions(hw_card *c, uint64_t *instr);
  * since the operation began). */
 int hw_work(const hw_card *c, cos_cost *w);
 
-/* QEMU with the cut monitor: stops the virtual machine now (QMP `stop`, between two
+/* QEMU opened with hw_qemu_opts.cut: stops the virtual machine now (QMP `stop`, between two
  * instructions), saves the NVM region into NVM_OUT (pmemsave) and quits QEMU. RAM is
  * lost as at a power cut; the card can only be closed afterwards. */
 int hw_cut(hw_card *c, const char *nvm_out);

@@ -12,8 +12,7 @@ if(NOT TARGET obol_hw)
         ${PROJECT_SOURCE_DIR}/core/cli/script.c)
     target_include_directories(obol_hw PUBLIC ${OBOL_HW_DIR} ${PROJECT_SOURCE_DIR}/core/cli)
     target_compile_definitions(obol_hw PRIVATE
-        OBOL_CARD_ELF_DEFAULT="${PROJECT_SOURCE_DIR}/build-arm/obol-card.elf"
-        OBOL_HW_QEMU_WRAP="${OBOL_HW_DIR}/qemu-wrap.sh")
+        OBOL_CARD_ELF_DEFAULT="${PROJECT_SOURCE_DIR}/build-arm/obol-card.elf")
     target_link_libraries(obol_hw PUBLIC obol_profile obol_applets obol_cos_host obol_cos obol_host
                                          m)
 endif()
