@@ -163,14 +163,10 @@ int sim_world_blacklist(sim_world *w, uint64_t card)
     /* The platform refuses to list a listed card (HOST_ERR_DUPLICATE). */
     if (host_blacklist_contains(w->db, w->sc->serial_base + card, NULL) == 1)
         return 0;
-    /* A card is issued at the platform on its first use, and issuing it activates it,
-     * which takes it off the blacklist: issue it first. */
-    if (w->cards[card].nvm == NULL) {
-        sim_time el;
-        if ((rc = w_card_enter(w, (uint32_t)card, COS_IF_CONTACTLESS, sim_now(w->s), &el)) != 0)
-            return w->err != 0 ? w->err : rc;
-        w_card_leave(w);
-    }
+    /* A card is issued at the platform when it is made, and issuing it activates it,
+     * which takes it off the blacklist: make it first, as the timeline's events do. */
+    if ((rc = w_card_ensure(w, (uint32_t)card)) != 0)
+        return w->err != 0 ? w->err : rc;
     w_host_blacklist(w, (uint32_t)card);
     return w->err;
 }
