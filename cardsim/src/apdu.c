@@ -11,6 +11,10 @@ int cos_apdu_parse(cos_apdu *a, const uint8_t *b, size_t len)
     if (!a || !b || len < 4)
         return COS_ERR_APDU;
     memset(a, 0, sizeof *a);
+    /* Never NULL, even without data: handlers may pass (data, nc) to memcpy() and
+     * friends, for which a NULL pointer is undefined even with a length of 0 (C11
+     * 7.24.1). The fuzzer found an applet doing exactly that. */
+    a->data = b + 4;
     a->cla = b[0];
     a->ins = b[1];
     a->p1 = b[2];

@@ -59,7 +59,7 @@ typedef struct cos_apdu {
     uint16_t nc;         /* Nc: number of data bytes (Lc), 0 when absent */
     uint32_t ne;         /* Ne: maximum response bytes, 0 when Le is absent; 256 for
                             short Le 00, 65536 for extended Le 0000 */
-    const uint8_t *data; /* NC bytes (NULL when NC is 0) */
+    const uint8_t *data; /* NC bytes (after cos_apdu_parse() never NULL, even when NC is 0) */
 } cos_apdu;
 
 /* Parses LEN bytes of BUF as a command APDU (cases 1, 2S, 3S, 4S, 2E, 3E, 4E of
