@@ -4,6 +4,7 @@
  * loss is a QEMU kill, which leaves a prefix of the writes in place, as on a chip.
  */
 #include "cm_hal.h"
+#include "../port_rng.h"
 
 #include <string.h>
 
@@ -39,34 +40,10 @@ static int nvm_erase(void *port, uint32_t off, size_t len)
     return 0;
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-/* xoshiro256** (Blackman and Vigna), as in the host port. */
-static uint64_t rng_next(void)
-{
-    uint64_t *s = rng_state, r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return r;
-}
-
 static int rng(void *port, uint8_t *buf, size_t len)
 {
     (void)port;
-    while (len) {
-        uint64_t v = rng_next();
-        for (int i = 0; i < 8 && len; i++, len--) {
-            *buf++ = (uint8_t)v;
-            v >>= 8;
-        }
-    }
+    port_rng_fill(rng_state, buf, len);
     return 0;
 }
 
@@ -76,13 +53,7 @@ void cm_rng_init(void)
     if (memcmp(__config_start, "OBOLSEED", 8) == 0)
         for (int i = 7; i >= 0; i--)
             seed = seed << 8 | __config_start[8 + i];
-    /* splitmix64 expands the seed into the four state words, as the host port does. */
-    for (int i = 0; i < 4; i++) {
-        uint64_t z = (seed += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        rng_state[i] = z ^ (z >> 31);
-    }
+    port_rng_seed(rng_state, seed);
 }
 
 static const cos_hal hal = {nvm_read, nvm_write, nvm_erase, rng, NULL, NULL, NULL};

@@ -3,6 +3,7 @@
  * power-loss injection, and a seeded xoshiro256** RNG per card.
  */
 #include "obol/cos_host.h"
+#include "../port_rng.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -64,33 +65,9 @@ static int h_erase(void *port, uint32_t off, size_t len)
     return h_store(port, off, NULL, len);
 }
 
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t next(cos_host *h)
-{
-    uint64_t *s = h->rng, r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return r;
-}
-
 static int h_rng(void *port, uint8_t *buf, size_t len)
 {
-    cos_host *h = port;
-    while (len) {
-        uint64_t v = next(h);
-        for (int i = 0; i < 8 && len; i++, len--) {
-            *buf++ = (uint8_t)v;
-            v >>= 8;
-        }
-    }
+    port_rng_fill(((cos_host *)port)->rng, buf, len);
     return 0;
 }
 
@@ -98,13 +75,7 @@ const cos_hal cos_host_hal = {h_read, h_write, h_erase, h_rng, NULL, NULL, NULL}
 
 void cos_host_seed(cos_host *h, uint64_t seed)
 {
-    /* splitmix64 expands the seed into the four state words. */
-    for (int i = 0; i < 4; i++) {
-        uint64_t z = (seed += 0x9E3779B97F4A7C15ull);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-        h->rng[i] = z ^ (z >> 31);
-    }
+    port_rng_seed(h->rng, seed);
 }
 
 int cos_host_open_buffer(cos_host *h, uint8_t *nvm, uint32_t size, uint16_t page, uint64_t seed)
