@@ -7,6 +7,7 @@
 #ifndef OBOL_CLI_H
 #define OBOL_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 int obol_cmd_demo(int argc, char **argv);
@@ -19,6 +20,10 @@ int obol_cmd_card_serve(int argc, char **argv);
 int obol_cmd_replay(int argc, char **argv);
 /* `obol conform` (cmd_conform.c, conform_cases.c). */
 int obol_cmd_conform(int argc, char **argv);
+
+/* Parses a whole unsigned number (decimal, 0x hex or 0 octal as strtoull reads them;
+ * no sign, nothing after it) into *OUT. Returns 0, or -1 leaving *OUT alone. */
+int obol_parse_u64(const char *s, uint64_t *out);
 
 /* Prints "obol: MSG" to stderr (one line) and returns 2, for usage errors. */
 int obol_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

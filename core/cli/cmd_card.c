@@ -75,17 +75,6 @@ static void usage_exec(FILE *out)
             DEFAULT_NVM_SIZE);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static void print_hex(const char *prefix, const uint8_t *b, size_t n)
 {
     fputs(prefix, stdout);
@@ -377,17 +366,17 @@ static int cmd_exec(int argc, char **argv)
             o.ncards++;
             break;
         case 'n':
-            if (parse_u64(optarg, &v) != 0 || v < 1024 || v > 65535u * COS_NVM_ALIGN)
+            if (obol_parse_u64(optarg, &v) != 0 || v < 1024 || v > 65535u * COS_NVM_ALIGN)
                 return obol_usage_error("card exec: --nvm-size needs 1024..%u bytes, not '%s'",
                                         65535u * COS_NVM_ALIGN, optarg);
             o.nvm_size = (uint32_t)v;
             break;
         case 'S':
-            if (parse_u64(optarg, &o.serial) != 0 || o.serial == 0)
+            if (obol_parse_u64(optarg, &o.serial) != 0 || o.serial == 0)
                 return obol_usage_error("card exec: --serial needs a number > 0, not '%s'", optarg);
             break;
         case 's':
-            if (parse_u64(optarg, &o.seed) != 0)
+            if (obol_parse_u64(optarg, &o.seed) != 0)
                 return obol_usage_error("card exec: --seed needs a number >= 0, not '%s'", optarg);
             break;
         case 'c':

@@ -227,17 +227,6 @@ static void print_side_by_side(const run_result *a, const run_result *b)
     }
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int cmd_card(int argc, char **argv)
 {
     static const struct option opts[] = {{"reader", required_argument, NULL, 'r'},
@@ -270,7 +259,7 @@ static int cmd_card(int argc, char **argv)
             psam_given = 1;
             break;
         case 's':
-            if (parse_u64(optarg, &o.base.seed) != 0)
+            if (obol_parse_u64(optarg, &o.base.seed) != 0)
                 return obol_usage_error("conform: --seed needs a number >= 0, not '%s'", optarg);
             break;
         case 'i':

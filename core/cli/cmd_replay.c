@@ -179,17 +179,6 @@ static int add_card(replay *rp, const char *arg, char *err, size_t errlen)
     return vcard_spec_parse(tg->spec_text, &tg->spec, NULL, err, errlen);
 }
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int obol_cmd_replay(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -235,7 +224,7 @@ int obol_cmd_replay(int argc, char **argv)
             }
             if (c == 'i') {
                 rp.targets[rp.ntargets - 1].spec.image = optarg;
-            } else if (parse_u64(optarg, &v) != 0) {
+            } else if (obol_parse_u64(optarg, &v) != 0) {
                 obol_usage_error("replay: --seed needs a number >= 0, not '%s'", optarg);
                 goto out;
             } else {
@@ -272,7 +261,7 @@ int obol_cmd_replay(int argc, char **argv)
             rp.ignore_atr = 1;
             break;
         case 'x':
-            if (parse_u64(optarg, &v) != 0 || v > 1000) {
+            if (obol_parse_u64(optarg, &v) != 0 || v > 1000) {
                 obol_usage_error("replay: --context needs 0..1000, not '%s'", optarg);
                 goto out;
             }

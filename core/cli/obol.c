@@ -6,8 +6,10 @@
  * Exit codes, for every subcommand: 0 success, 1 the job ran and something failed,
  * 2 bad usage (unknown option, missing file) with a one-line message on stderr.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -41,6 +43,17 @@ int obol_usage_error(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     return 2;
+}
+
+int obol_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 0);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
 }
 
 static void usage(FILE *out)

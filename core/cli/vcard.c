@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "obol/cos.h"
 #include "obol/cos_host.h"
 #include "obol/cos_perso.h"
@@ -289,17 +290,6 @@ const char *vcard_kind(const vcard *c)
 
 /* ---- card specs --------------------------------------------------------------------- */
 
-static int parse_u64(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, 0);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
-        return -1;
-    *out = v;
-    return 0;
-}
-
 int vcard_spec_parse(char *s, vcard_spec *spec, const char **vpcd, char *err, size_t errlen)
 {
     int first = 1;
@@ -330,13 +320,13 @@ int vcard_spec_parse(char *s, vcard_spec *spec, const char **vpcd, char *err, si
         } else if (strcmp(key, "vpcd") == 0 && vpcd != NULL) {
             *vpcd = val;
         } else if (strcmp(key, "seed") == 0) {
-            if (parse_u64(val, &spec->seed) != 0)
+            if (obol_parse_u64(val, &spec->seed) != 0)
                 return fail(err, errlen, -1, "card spec: seed needs a number >= 0, not '%s'", val);
         } else if (strcmp(key, "serial") == 0) {
-            if (parse_u64(val, &spec->serial) != 0 || spec->serial == 0)
+            if (obol_parse_u64(val, &spec->serial) != 0 || spec->serial == 0)
                 return fail(err, errlen, -1, "card spec: serial needs a number > 0, not '%s'", val);
         } else if (strcmp(key, "nvm") == 0) {
-            if (parse_u64(val, &v) != 0 || v < 1024 || v > 65535u * COS_NVM_ALIGN)
+            if (obol_parse_u64(val, &v) != 0 || v < 1024 || v > 65535u * COS_NVM_ALIGN)
                 return fail(err, errlen, -1, "card spec: nvm needs 1024..%u bytes, not '%s'",
                             65535u * COS_NVM_ALIGN, val);
             spec->nvm_size = (uint32_t)v;
