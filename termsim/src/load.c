@@ -135,14 +135,8 @@ int term_load(term *t, int64_t now, uint32_t amount, uint8_t purse, term_result 
     rc = term__card_credit_load(t, date, tm, m.u.load_reply.mac2, tac, &sw);
     if (rc != 0)
         return term__stop_pending(t, &x, res, TERM_PENDING, TERM_R_CARD_LOST, rc);
-    if (sw != COS_SW_OK) {
-        res->sw = sw;
-        rc = term__resolve_commit(t, &x, TERM_TXN_VOID, x.flags, NULL, in.balance);
-        if (rc != 0)
-            return term__stop_pending(t, &x, res, TERM_DECLINED, load_reason(sw), rc);
-        res->balance_after = in.balance;
-        return term__finish(t, res, TERM_DECLINED, load_reason(sw), 0);
-    }
+    if (sw != COS_SW_OK) /* the card refused CREDIT FOR LOAD: nothing was loaded */
+        return term__void_refused(t, &x, res, sw, load_reason(sw), in.balance);
     if (t->cfg.crash_at == TERM_CRASH_AFTER_DEBIT)
         return term__stop_pending(t, &x, res, 0, 0, 0);
     memcpy(res->tac, tac, 4);

@@ -102,6 +102,17 @@ int term__stop_pending(term *t, term_txn *x, term_result *res, int status, int r
     return term__finish(t, res, status, reason, rc);
 }
 
+int term__void_refused(term *t, term_txn *x, term_result *res, uint16_t sw, int reason,
+                       uint32_t balance)
+{
+    res->sw = sw;
+    int rc = term__resolve_commit(t, x, TERM_TXN_VOID, x->flags, NULL, balance);
+    if (rc != 0)
+        return term__stop_pending(t, x, res, TERM_DECLINED, reason, rc);
+    res->balance_after = balance;
+    return term__finish(t, res, TERM_DECLINED, reason, 0);
+}
+
 /* The reason for a card's refusal of INITIALIZE. */
 static int init_reason(uint16_t sw)
 {
@@ -199,15 +210,8 @@ int term__buy_run(term *t, const term__card *c, const term__buy *b, term_result 
         /* Whether the card paid is unknown: the record stays PENDING for the next tap. */
         return term__stop_pending(t, &x, res, TERM_PENDING, TERM_R_CARD_LOST, rc);
     }
-    if (sw != COS_SW_OK) {
-        /* The card refused DEBIT and kept its money (a MAC1 failure, 9401...). */
-        res->sw = sw;
-        rc = term__resolve_commit(t, &x, TERM_TXN_VOID, x.flags, NULL, in.balance);
-        if (rc != 0)
-            return term__stop_pending(t, &x, res, TERM_DECLINED, init_reason(sw), rc);
-        res->balance_after = in.balance;
-        return term__finish(t, res, TERM_DECLINED, init_reason(sw), 0);
-    }
+    if (sw != COS_SW_OK) /* the card refused DEBIT and kept its money (MAC1, 9401...) */
+        return term__void_refused(t, &x, res, sw, init_reason(sw), in.balance);
     if (t->cfg.crash_at == TERM_CRASH_AFTER_DEBIT)
         return term__stop_pending(t, &x, res, 0, 0, 0);
     memcpy(res->tac, tac, 4);

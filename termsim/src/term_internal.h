@@ -244,6 +244,10 @@ int term__resolve_commit(term *t, term_txn *x, int state, uint16_t flags, const 
  * store as PENDING (if it was deferred), then the decision STATUS/REASON is reported
  * and RC returned; STATUS 0 is a simulated crash (no decision, TERM_ERR_CRASHED). */
 int term__stop_pending(term *t, term_txn *x, term_result *res, int status, int reason, int rc);
+/* The card refused the money command with SW (it kept its balance, BALANCE): the
+ * record becomes VOID and the flow declines for REASON. */
+int term__void_refused(term *t, term_txn *x, term_result *res, uint16_t sw, int reason,
+                       uint32_t balance);
 /* Fills RES from a journal record. */
 void term__result_from_txn(term_result *res, const term_txn *x);
 
